@@ -1,0 +1,28 @@
+"""autograd-lite: see backpropagation work, one scalar at a time.
+
+    >>> from autograd_lite import Value
+    >>> x = Value(0.5, label="x"); y = (2 * x).tanh(); y.backward(); round(x.grad, 4)
+    1.5729
+
+Public API: ``Value``; n-ary nodes ``sum``, ``dot``, ``logsumexp``; ``grad`` (higher order
+with ``create_graph=True``); ``no_grad``; the op table ``OPS``; ``topological_order``.
+"""
+
+from .backprop import grad
+from .engine import Value, dot, is_grad_enabled, logsumexp, no_grad, sum
+from .graph import topological_order
+from .ops import OPS, Op
+
+__all__ = [
+    "OPS",
+    "Op",
+    "Value",
+    "dot",
+    "grad",
+    "is_grad_enabled",
+    "logsumexp",
+    "no_grad",
+    "sum",
+    "topological_order",
+]
+__version__ = "0.1.0"

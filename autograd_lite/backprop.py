@@ -1,0 +1,136 @@
+"""Reverse mode: the chain rule over a topological order, with floats or with Values.
+
+``backward`` and ``grad`` share one reverse pass over floats. ``grad(create_graph=True)``
+runs the same local derivatives from the op table on Values instead, so the gradients are
+themselves graphs that can be differentiated again (second, third ... derivatives).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Iterable, Sequence
+
+from . import scalar_math
+from .engine import Value, _as_float, describe_failure
+from .graph import topological_order
+from .ops import OPS
+
+
+def backward(root: Value, gradient: float = 1.0) -> None:
+    """Add ``gradient * d root / d node`` to ``node.grad`` for every node behind ``root``."""
+    order = topological_order(root)
+    reverse_pass(order, root, _as_float(gradient, "backward(gradient)"))
+    for node in order:  # only now, so a failed pass leaves every .grad as it was
+        node.grad += node._g
+
+
+def reverse_pass(order: list[Value], root: Value, gradient: float) -> None:
+    """Fill each node's ``_g`` with d root / d node * gradient (floats; ``.grad`` untouched)."""
+    for node in order:
+        node._g = 0.0
+    root._g = gradient
+    m = scalar_math
+    node = root
+    try:
+        for node in reversed(order):
+            g = node._g
+            if g == 0.0:  # nothing flows back through here (e.g. a dead ReLU)
+                continue
+            if g - g != 0.0:  # inf or nan: stop before anything is written
+                raise OverflowError(f"the gradient reaching this node is {g}, not a finite float")
+            inputs = node.inputs
+            if not inputs:
+                continue
+            local = OPS[node.op].local
+            if len(inputs) == 2:
+                a, b = inputs
+                da, db = local(m, (a.data, b.data), node.data, node.param)
+                a._g += da * g
+                b._g += db * g
+            elif len(inputs) == 1:
+                (a,) = inputs
+                (da,) = local(m, (a.data,), node.data, node.param)
+                a._g += da * g
+            else:
+                for x, d in zip(inputs, local(m, tuple([x.data for x in inputs]), node.data, node.param)):
+                    x._g += d * g
+    except (ValueError, ZeroDivisionError, OverflowError) as error:
+        raise type(error)(_backward_failure(node, str(error))) from None
+
+
+def _backward_failure(node: Value, reason: str) -> str:
+    if not node.op:
+        return f"backward: leaf {node!r}: {reason}"
+    op = OPS[node.op]
+    partials = ", ".join(op.partial(i, len(node.inputs)) for i in range(len(node.inputs)))
+    what = f"backward: the local derivatives ({partials}) of"
+    return describe_failure(op, node.inputs, node.param, reason, what)
+
+
+# Math namespace over Values, for the op table's local derivatives when create_graph=True.
+# step and sign are piecewise constant: their derivative is 0, so plain floats are exact.
+value_math = SimpleNamespace(
+    exp=Value.exp, log=Value.log, sqrt=Value.sqrt, sin=Value.sin, cos=Value.cos,
+    tanh=Value.tanh, sigmoid=Value.sigmoid,
+    pow=lambda a, p: a ** p,
+    div=lambda a, b: a / b,
+    step=lambda v: scalar_math.step(v.data),
+    sign=lambda v: scalar_math.sign(v.data),
+)
+
+
+def grad(
+    output: Value,
+    inputs: Value | Sequence[Value],
+    create_graph: bool = False,
+    gradient: float = 1.0,
+) -> tuple[Value, ...]:
+    """The gradients of ``output`` with respect to ``inputs``, without touching any ``.grad``.
+
+    >>> x = Value(2.0); (dy,) = grad(x ** 3, [x], create_graph=True)   # 3x^2 = 12
+    >>> grad(dy, [x])[0].data                                           # 6x = 12
+    12.0
+
+    Returns a tuple of Values, one per input (0.0 for an input the output does not use).
+    With ``create_graph=True`` each is the output of a new graph built from the op table's
+    local derivatives, so it can be differentiated again; otherwise they are leaves.
+    """
+    if isinstance(inputs, Value):
+        inputs = (inputs,)
+    inputs = tuple(inputs)
+    for i, v in enumerate(inputs):
+        if not isinstance(v, Value):
+            raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(v).__name__}")
+    if not isinstance(output, Value):
+        raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
+    gradient = _as_float(gradient, "grad(gradient)")
+    order = topological_order(output)
+    if create_graph:
+        grads = _reverse_pass_values(order, output, gradient)
+        return tuple(grads[v] if v in grads else Value(0.0) for v in inputs)
+    reverse_pass(order, output, gradient)
+    in_graph = set(order)
+    return tuple(Value(v._g if v in in_graph else 0.0) for v in inputs)
+
+
+def _reverse_pass_values(order: Iterable[Value], root: Value, gradient: float) -> dict[Value, Value]:
+    """The chain rule with Values: every product and sum is recorded, so it can be differentiated."""
+    grads: dict[Value, Value] = {root: Value(gradient)}
+    for node in reversed(list(order)):
+        g = grads.get(node)
+        if g is None or not node.inputs:
+            continue
+        partials = OPS[node.op].local(value_math, node.inputs, node, node.param)
+        for x, d in zip(node.inputs, partials):
+            if isinstance(d, Value):
+                contribution = d * g
+            elif d == 0.0:
+                continue
+            elif d == 1.0:
+                contribution = g
+            else:
+                contribution = g * d
+            previous = grads.get(x)
+            grads[x] = contribution if previous is None else previous + contribution
+    return grads
+

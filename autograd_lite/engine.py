@@ -1,0 +1,347 @@
+"""The engine: ``Value``, a number that remembers the operation that made it.
+
+Every arithmetic operator and method looks its op up in the table in ``ops.py``, computes
+the forward there, and records ``(op, inputs)`` on the new Value. A Value holds no closure
+and no reference back to its users, so a graph has no reference cycles: it is freed the
+moment the last name for its output goes away, without waiting for the garbage collector.
+
+    >>> x = Value(2.0, label="x"); y = (x * x + 1).tanh(); y.backward()
+    >>> round(x.grad, 6)
+    0.000724
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from contextlib import ContextDecorator
+from typing import Any, Iterable, Union
+
+import numpy as np
+
+from . import scalar_math
+from .ops import OPS, Op
+
+Number = Union[int, float, bool, np.number, np.bool_]
+Operand = Union["Value", int, float]
+
+_recording = True  # False inside ``no_grad()``: ops then make leaves
+
+
+class Value:
+    """A scalar in a computation graph: ``data``, ``grad`` and how it was made.
+
+    >>> a = Value(3.0, label="a"); b = a * a + a; b.backward()
+    >>> a.grad  # d(a^2 + a)/da = 2a + 1
+    7.0
+
+    Attributes: ``data`` (float), ``grad`` (float, starts 0.0, accumulates across
+    ``backward()`` calls as in PyTorch), ``label``, ``op`` (the op's name, ``""`` for a
+    leaf), ``inputs`` (tuple of the operand Values) and ``param`` (the op's constant: an
+    exponent, a slope; else None).
+    """
+
+    __slots__ = ("data", "grad", "label", "op", "inputs", "param", "_g")
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        self.data = _as_float(data, "Value(data)")
+        self.grad = 0.0
+        self.label = label
+        self.op = ""
+        self.inputs: tuple[Value, ...] = ()
+        self.param: Any = None
+        self._g = 0.0  # this backward pass's gradient, before it is added to .grad
+
+    # --- micrograd compatibility -------------------------------------------------------
+    @property
+    def _prev(self) -> set[Value]:
+        """micrograd's name for the set of inputs."""
+        return set(self.inputs)
+
+    @property
+    def _op(self) -> str:
+        """micrograd's name for the op symbol (``'+'``, ``'*'``, ``'**2'``, ``'ReLU'``)."""
+        return OPS[self.op].label(self.param) if self.op else ""
+
+    # --- arithmetic ----------------------------------------------------------------------
+    def __add__(self, other: Operand) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else _apply(_ADD, (self, other))
+
+    def __radd__(self, other: Operand) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else _apply(_ADD, (other, self))
+
+    def __sub__(self, other: Operand) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else _apply(_SUB, (self, other))
+
+    def __rsub__(self, other: Operand) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else _apply(_SUB, (other, self))
+
+    def __mul__(self, other: Operand) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else _apply(_MUL, (self, other))
+
+    def __rmul__(self, other: Operand) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else _apply(_MUL, (other, self))
+
+    def __truediv__(self, other: Operand) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else _apply(_DIV, (self, other))
+
+    def __rtruediv__(self, other: Operand) -> Value:
+        other = _operand(other)
+        return NotImplemented if other is None else _apply(_DIV, (other, self))
+
+    def __pow__(self, exponent: Operand) -> Value:
+        if isinstance(exponent, Value):
+            return _apply(_POWV, (self, exponent))
+        if not _is_real(exponent):
+            return NotImplemented
+        return _apply(_POW, (self,), _as_float(exponent, "exponent"))
+
+    def __rpow__(self, base: Operand) -> Value:
+        base = _operand(base)
+        return NotImplemented if base is None else _apply(_POWV, (base, self))
+
+    def __neg__(self) -> Value:
+        return _apply(_NEG, (self,))
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _apply(OPS["abs"], (self,))
+
+    # --- functions ---------------------------------------------------------------------
+    def exp(self) -> Value:
+        """e ** self."""
+        return _apply(OPS["exp"], (self,))
+
+    def log(self) -> Value:
+        """Natural logarithm; ValueError for data <= 0."""
+        return _apply(OPS["log"], (self,))
+
+    def sqrt(self) -> Value:
+        """Square root; ValueError for data < 0."""
+        return _apply(OPS["sqrt"], (self,))
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent (saturates to +-1, never overflows)."""
+        return _apply(OPS["tanh"], (self,))
+
+    def sigmoid(self) -> Value:
+        """Logistic function 1 / (1 + e^-x), stable for any x."""
+        return _apply(OPS["sigmoid"], (self,))
+
+    def relu(self) -> Value:
+        """max(0, x); its derivative at 0 is taken as 0, as in PyTorch."""
+        return _apply(OPS["relu"], (self,))
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """x for x > 0, else slope * x."""
+        return _apply(OPS["leaky_relu"], (self,), _as_float(slope, "slope"))
+
+    def elu(self, alpha: float = 1.0) -> Value:
+        """x for x > 0, else alpha * (e^x - 1)."""
+        return _apply(OPS["elu"], (self,), _as_float(alpha, "alpha"))
+
+    def softplus(self) -> Value:
+        """log(1 + e^x), stable for any x."""
+        return _apply(OPS["softplus"], (self,))
+
+    def sin(self) -> Value:
+        """Sine (radians)."""
+        return _apply(OPS["sin"], (self,))
+
+    def cos(self) -> Value:
+        """Cosine (radians)."""
+        return _apply(OPS["cos"], (self,))
+
+    # --- autodiff ----------------------------------------------------------------------
+    def backward(self, gradient: float = 1.0) -> None:
+        """Add d self / d node * gradient to the ``.grad`` of every node of the graph.
+
+        >>> x = Value(3.0); y = x * x; y.backward(); y.backward()
+        >>> x.grad  # accumulates, as in PyTorch: 6 + 6
+        12.0
+        """
+        from .backprop import backward
+
+        backward(self, gradient)
+
+    def detach(self) -> Value:
+        """A new leaf with the same data, cut off from this graph."""
+        return Value(self.data, self.label)
+
+    def item(self) -> float:
+        """The data as a Python float (PyTorch's name)."""
+        return self.data
+
+    def __float__(self) -> float:
+        return self.data
+
+    # --- comparison and display --------------------------------------------------------
+    # == and hash stay identity-based: graphs use Values as dict keys.
+    def __lt__(self, other: Operand) -> bool:
+        return self.data < _data_of(other)
+
+    def __le__(self, other: Operand) -> bool:
+        return self.data <= _data_of(other)
+
+    def __gt__(self, other: Operand) -> bool:
+        return self.data > _data_of(other)
+
+    def __ge__(self, other: Operand) -> bool:
+        return self.data >= _data_of(other)
+
+    def __repr__(self) -> str:
+        extra = f", label={self.label!r}" if self.label else ""
+        extra += f", op={self.op!r}" if self.op else ""
+        return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{extra})"
+
+
+# --- making nodes ----------------------------------------------------------------------
+_new = object.__new__
+_isfinite = math.isfinite
+_ADD, _SUB, _MUL, _DIV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"]
+_NEG, _POW, _POWV = OPS["neg"], OPS["pow"], OPS["powv"]
+
+
+def _apply(op: Op, inputs: tuple[Value, ...], param: Any = None) -> Value:
+    """Run ``op`` forward on ``inputs`` and return the recorded result node."""
+    xs = tuple([v.data for v in inputs])
+    try:
+        y = op.forward(scalar_math, xs, param)
+    except (ValueError, ZeroDivisionError, OverflowError) as error:
+        raise type(error)(describe_failure(op, inputs, param, str(error))) from None
+    if not _isfinite(y):
+        raise OverflowError(describe_failure(op, inputs, param, f"the result {y} is not a finite float"))
+    out = _new(Value)
+    out.data = float(y)
+    out.grad = 0.0
+    out.label = ""
+    out.param = param
+    out._g = 0.0
+    if _recording:
+        out.op = op.name
+        out.inputs = inputs
+    else:
+        out.op = ""
+        out.inputs = ()
+    return out
+
+
+def describe_failure(op: Op, inputs: tuple[Value, ...], param: Any, reason: str, what: str = "cannot compute") -> str:
+    """A one-line account of a failed op: the op, each operand's value and label, the reason."""
+    names = ["u"] if op.arity == 1 else ["a", "b"] if op.arity == 2 else [f"x{i + 1}" for i in range(len(inputs))]
+    shown = []
+    for name, v in zip(names, inputs):
+        shown.append(f"{name} = {v.data!r}" + (f" ({v.label!r})" if v.label else ""))
+    where = op.show(names, param)
+    return f"{op.name}: {what} {where} with {', '.join(shown)}: {reason}"
+
+
+def _is_real(x: Any) -> bool:
+    return isinstance(x, (numbers.Real, np.bool_)) and not isinstance(x, np.ndarray)
+
+
+def _as_float(x: Any, what: str) -> float:
+    """``x`` as a finite float, or a TypeError / ValueError that says what ``what`` got."""
+    if isinstance(x, Value):
+        raise TypeError(f"{what} must be a real number, got a Value; use value.data or value.detach()")
+    if not _is_real(x):
+        raise TypeError(f"{what} must be a real number (int, float, bool or numpy scalar), got {type(x).__name__}: {x!r:.60}")
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"{what} must be a finite number, got {x}")
+    return x
+
+
+def _operand(x: Any) -> Value | None:
+    """Wrap a number as a constant leaf; None (so Python says 'unsupported') for other types."""
+    if isinstance(x, Value):
+        return x
+    if not _is_real(x):
+        return None
+    return Value(_as_float(x, "operand"))
+
+
+def _data_of(x: Any) -> float:
+    return x.data if isinstance(x, Value) else _as_float(x, "comparison operand")
+
+
+# --- n-ary helpers: one node each ------------------------------------------------------
+def _values(items: Iterable[Operand], what: str) -> tuple[Value, ...]:
+    out = []
+    for i, item in enumerate(items):
+        v = _operand(item)
+        if v is None:
+            raise TypeError(f"{what}: item {i} must be a Value or a real number, got {type(item).__name__}")
+        out.append(v)
+    return tuple(out)
+
+
+def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.sum
+    """The sum of many Values as ONE node (Python's ``sum`` makes n-1 nodes).
+
+    >>> s = sum([Value(1.0), Value(2.0), 3]); s.data
+    6.0
+    """
+    vs = _values(values, "sum")
+    return _apply(OPS["sum"], vs) if vs else Value(0.0)
+
+
+def dot(ws: Iterable[Operand], xs: Iterable[Operand]) -> Value:
+    """The dot product w . x as ONE node, so a neuron ``dot(w, x) + b`` is two nodes.
+
+    >>> dot([Value(2.0), Value(3.0)], [1.0, -1.0]).data
+    -1.0
+    """
+    ws, xs = _values(ws, "dot (weights)"), _values(xs, "dot (inputs)")
+    if len(ws) != len(xs):
+        raise ValueError(f"dot: got {len(ws)} weights but {len(xs)} inputs; they must be the same length")
+    return _apply(OPS["dot"], ws + xs) if ws else Value(0.0)
+
+
+def logsumexp(values: Iterable[Operand]) -> Value:
+    """log(sum(exp(x_i))) as ONE node, computed without overflow (logits of +-1000 are fine).
+
+    >>> round(logsumexp([1000.0, 1000.0]).data, 6)
+    1000.693147
+    """
+    vs = _values(values, "logsumexp")
+    if not vs:
+        raise ValueError("logsumexp: needs at least one value")
+    return _apply(OPS["logsumexp"], vs)
+
+
+# --- no_grad ---------------------------------------------------------------------------
+class no_grad(ContextDecorator):
+    """Inside ``with no_grad():`` (or a function decorated with it) ops record nothing.
+
+    >>> with no_grad(): y = Value(2.0) * 3
+    >>> y.op, y.inputs
+    ('', ())
+    """
+
+    def __init__(self) -> None:
+        self._saved: list[bool] = []  # a stack, so one instance can be re-entered as a decorator
+
+    def __enter__(self) -> no_grad:
+        global _recording
+        self._saved.append(_recording)
+        _recording = False
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _recording
+        _recording = self._saved.pop()
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside ``no_grad()``."""
+    return _recording

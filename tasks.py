@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""One entry point that works on a fresh machine: ``python3 tasks.py test`` / ``python3 tasks.py demo``.
+
+It makes a virtual environment in ``.venv``, installs the project with its extras there,
+installs Graphviz's ``dot`` (and Chromium, for the browser test) through the system package
+manager when they are missing and that is possible, then runs the tests or the demo.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def run(*cmd: str | Path, check: bool = True) -> int:
+    print("+", " ".join(map(str, cmd)), flush=True)
+    return subprocess.run([str(c) for c in cmd], cwd=ROOT, check=check).returncode
+
+
+def ensure_venv(extras: str) -> None:
+    if not PYTHON.exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp = VENV / f".installed-{extras}"
+    source = (ROOT / "pyproject.toml").stat().st_mtime
+    if not stamp.exists() or stamp.stat().st_mtime < source:
+        run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", f".[{extras}]")
+        stamp.touch()
+
+
+def apt_install(program: str, package: str) -> None:
+    """Install a Debian package when ``program`` is missing and we may (root, or sudo without a password)."""
+    if shutil.which(program) or not shutil.which("apt-get"):
+        if not shutil.which(program):
+            print(f"note: '{program}' is missing and there is no apt-get here; install {package} by hand "
+                  f"(tests that need it are skipped, with a reason)")
+        return
+    sudo: list[str] = []
+    if os.geteuid() != 0:
+        if not shutil.which("sudo") or subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode:
+            print(f"note: '{program}' is missing; run 'sudo apt-get install {package}' (tests that need it are skipped)")
+            return
+        sudo = ["sudo", "-n"]
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in ([*sudo, "apt-get", "update", "-qq"], [*sudo, "apt-get", "install", "-y", "-qq", package]):
+        print("+", " ".join(cmd), flush=True)
+        if subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL).returncode:
+            print(f"note: could not install {package}; tests that need '{program}' are skipped")
+            return
+
+
+def main(argv: list[str]) -> int:
+    task = argv[0] if argv else "help"
+    if task == "test":
+        ensure_venv("test")
+        apt_install("dot", "graphviz")
+        if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+            apt_install("chromium", "chromium")
+        run(PYTHON, "-m", "ruff", "check", ".")
+        return run(PYTHON, "-m", "pytest", *argv[1:], check=False)
+    if task == "demo":
+        ensure_venv("plot")
+        apt_install("dot", "graphviz")
+        return run(PYTHON, "demos/main.py", *argv[1:], check=False)
+    if task == "bench":
+        ensure_venv("test")
+        return run(PYTHON, "benchmarks/run.py", *argv[1:], check=False)
+    print(__doc__)
+    print("usage: python3 tasks.py test [pytest args] | demo | bench")
+    return 0 if task == "help" else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
