@@ -7,8 +7,8 @@ themselves graphs that can be differentiated again (second, third ... derivative
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from types import SimpleNamespace
-from typing import Iterable, Sequence
 
 from . import scalar_math
 from .engine import Value, _as_float, describe_failure

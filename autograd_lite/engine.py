@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable
 from contextlib import ContextDecorator
-from typing import Any, Iterable, Union
+from operator import attrgetter
+from typing import Any, Union
 
 import numpy as np
 
 from . import scalar_math
 from .ops import OPS, Op
 
-Number = Union[int, float, bool, np.number, np.bool_]
-Operand = Union["Value", int, float]
+Number = Union[int, float, bool, np.number, np.bool_]  # noqa: UP007 - evaluated at import on 3.10
+Operand = Union["Value", int, float]  # noqa: UP007
 
 _recording = True  # False inside ``no_grad()``: ops then make leaves
 
@@ -45,6 +47,8 @@ class Value:
 
     def __init__(self, data: Number, label: str = "") -> None:
         self.data = _as_float(data, "Value(data)")
+        if not isinstance(label, str):
+            raise TypeError(f"Value(label) must be a str, got {type(label).__name__}")
         self.grad = 0.0
         self.label = label
         self.op = ""
@@ -206,6 +210,7 @@ class Value:
 
 # --- making nodes ----------------------------------------------------------------------
 _new = object.__new__
+_data = attrgetter("data")
 _isfinite = math.isfinite
 _ADD, _SUB, _MUL, _DIV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"]
 _NEG, _POW, _POWV = OPS["neg"], OPS["pow"], OPS["powv"]
@@ -213,7 +218,7 @@ _NEG, _POW, _POWV = OPS["neg"], OPS["pow"], OPS["powv"]
 
 def _apply(op: Op, inputs: tuple[Value, ...], param: Any = None) -> Value:
     """Run ``op`` forward on ``inputs`` and return the recorded result node."""
-    xs = tuple([v.data for v in inputs])
+    xs = tuple(map(_data, inputs))
     try:
         y = op.forward(scalar_math, xs, param)
     except (ValueError, ZeroDivisionError, OverflowError) as error:
@@ -254,7 +259,9 @@ def _as_float(x: Any, what: str) -> float:
     if isinstance(x, Value):
         raise TypeError(f"{what} must be a real number, got a Value; use value.data or value.detach()")
     if not _is_real(x):
-        raise TypeError(f"{what} must be a real number (int, float, bool or numpy scalar), got {type(x).__name__}: {x!r:.60}")
+        raise TypeError(
+            f"{what} must be a real number (int, float, bool or numpy scalar), got {type(x).__name__}: {x!r:.60}"
+        )
     x = float(x)
     if not math.isfinite(x):
         raise ValueError(f"{what} must be a finite number, got {x}")
@@ -276,6 +283,9 @@ def _data_of(x: Any) -> float:
 
 # --- n-ary helpers: one node each ------------------------------------------------------
 def _values(items: Iterable[Operand], what: str) -> tuple[Value, ...]:
+    items = tuple(items)
+    if set(map(type, items)) <= _ONLY_VALUES:  # the common case, checked at C speed
+        return items
     out = []
     for i, item in enumerate(items):
         v = _operand(item)
@@ -283,6 +293,9 @@ def _values(items: Iterable[Operand], what: str) -> tuple[Value, ...]:
             raise TypeError(f"{what}: item {i} must be a Value or a real number, got {type(item).__name__}")
         out.append(v)
     return tuple(out)
+
+
+_ONLY_VALUES = {Value}
 
 
 def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.sum

@@ -5,7 +5,8 @@ Iterative (an explicit stack, no recursion), so a chain of a million nodes is fi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .engine import Value

@@ -20,8 +20,10 @@ Names in the formulas: ``u`` for a unary op's input, ``a`` and ``b`` for binary 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from operator import mul
+from typing import Any
 
 Forward = Callable[[Any, tuple, Any], Any]
 Local = Callable[[Any, tuple, Any, Any], tuple]
@@ -71,7 +73,7 @@ def _number(p: Any) -> str:
 
 def _dot_forward(m: Any, xs: tuple, p: Any) -> Any:
     n = len(xs) // 2
-    return sum(w * x for w, x in zip(xs[:n], xs[n:]))
+    return sum(map(mul, xs[:n], xs[n:]))
 
 
 def _dot_local(m: Any, xs: tuple, y: Any, p: Any) -> tuple:
