@@ -45,7 +45,7 @@ def apt_install(program: str, package: str) -> None:
     sudo: list[str] = []
     if os.geteuid() != 0:
         if not shutil.which("sudo") or subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode:
-            print(f"note: '{program}' is missing; run 'sudo apt-get install {package}' (tests that need it are skipped)")
+            print(f"note: '{program}' is missing; run 'sudo apt-get install {package}' (tests needing it are skipped)")
             return
         sudo = ["sudo", "-n"]
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
@@ -63,7 +63,9 @@ def main(argv: list[str]) -> int:
         apt_install("dot", "graphviz")
         if not (shutil.which("chromium") or shutil.which("chromium-browser")):
             apt_install("chromium", "chromium")
-        run(PYTHON, "-m", "ruff", "check", ".")
+        if run(PYTHON, "-m", "ruff", "check", ".", check=False):
+            print("ruff check failed: fix the findings above (the test suite did not run)")
+            return 1
         return run(PYTHON, "-m", "pytest", *argv[1:], check=False)
     if task == "demo":
         ensure_venv("plot")
