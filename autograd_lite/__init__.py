@@ -2,7 +2,7 @@
 
     >>> from autograd_lite import Value
     >>> x = Value(0.5, label="x"); y = (2 * x).tanh(); y.backward(); round(x.grad, 4)
-    1.5729
+    0.8399
 
 Public API: ``Value``; n-ary nodes ``sum``, ``dot``, ``logsumexp``; ``grad`` (higher order
 with ``create_graph=True``); ``no_grad``; the op table ``OPS``; ``topological_order``.

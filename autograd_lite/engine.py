@@ -7,7 +7,7 @@ moment the last name for its output goes away, without waiting for the garbage c
 
     >>> x = Value(2.0, label="x"); y = (x * x + 1).tanh(); y.backward()
     >>> round(x.grad, 6)
-    0.000724
+    0.000726
 """
 
 from __future__ import annotations
