@@ -1,0 +1,89 @@
+"""``Module``: the base class that finds a model's parameters by walking its attributes.
+
+A parameter is a ``Value`` stored on a module, directly or in a list; sub-modules are found
+the same way. Names are dotted paths, as in PyTorch: ``layers.0.neurons.3.w.1``.
+
+    >>> from nn import MLP
+    >>> names = [name for name, _ in MLP(2, [3, 1], seed=0).named_parameters()]
+    >>> names[:3], names[-1]
+    (['layers.0.neurons.0.w.0', 'layers.0.neurons.0.w.1', 'layers.0.neurons.0.b'], 'layers.1.neurons.0.b')
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from autograd_lite import Value
+
+
+class Module:
+    """Base class of ``Neuron``, ``Layer`` and ``MLP``: parameters, gradients and state.
+
+    >>> from nn import Neuron
+    >>> n = Neuron(2, seed=0); n.zero_grad(); [p.grad for p in n.parameters()]
+    [0.0, 0.0, 0.0]
+    """
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        """Every parameter with its dotted name, in a stable order (attribute order, then index)."""
+        for name, item in vars(self).items():
+            if not name.startswith("_"):
+                yield from _walk(item, prefix + name)
+
+    def parameters(self) -> list[Value]:
+        """Every parameter (the Values an optimizer updates), in ``named_parameters`` order."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to 0.0 (gradients accumulate across ``backward()`` calls)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def state_dict(self) -> dict[str, float]:
+        """Every parameter's value by name, as plain floats (ready for JSON)."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Set every parameter from ``state`` (name -> finite number); all or nothing.
+
+        Raises ValueError naming the first missing, unexpected or bad entry; on error no
+        parameter has changed.
+        """
+        if not isinstance(state, Mapping):
+            got = type(state).__name__
+            raise TypeError(f"load_state_dict: expected a mapping of parameter name -> number, got {got}")
+        params = dict(self.named_parameters())
+        missing = [name for name in params if name not in state]
+        if missing:
+            raise ValueError(f"load_state_dict: missing parameter {missing[0]!r} ({len(missing)} missing in all)")
+        unexpected = [name for name in state if name not in params]
+        if unexpected:
+            raise ValueError(f"load_state_dict: unexpected parameter {unexpected[0]!r} (this model has no such name)")
+        values = {name: _finite_number(state[name], name) for name in params}
+        for name, p in params.items():
+            p.data = values[name]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _walk(item: Any, name: str) -> Iterator[tuple[str, Value]]:
+    if isinstance(item, Value):
+        yield name, item
+    elif isinstance(item, Module):
+        yield from item.named_parameters(name + ".")
+    elif isinstance(item, (list, tuple)):
+        for i, sub in enumerate(item):
+            yield from _walk(sub, f"{name}.{i}")
+
+
+def _finite_number(x: Any, name: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise ValueError(f"parameter {name!r} must be a number, got {type(x).__name__}: {x!r:.60}")
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"parameter {name!r} must be a finite number, got {x}")
+    return x
