@@ -4,13 +4,19 @@
     >>> model = nn.MLP(2, [16, 16, 1], seed=0); len(model.parameters())
     337
 
-Models: ``Module``, ``Neuron``, ``Layer``, ``MLP``. Data: ``nn.datasets``. The notes'
+Models: ``Module``, ``Neuron``, ``Layer``, ``MLP``. Losses: ``mse_loss``, ``binary_cross_entropy``
+(``_with_logits``), ``cross_entropy``, ``hinge_loss``. Data: ``nn.datasets``. The notes'
 closed-form backpropagation in numpy: ``nn.reference``.
 """
 
-from . import datasets
+from . import datasets, reference
 from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from .layers import MLP, Layer, Neuron, Trace
+from .losses import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, hinge_loss, mse_loss
 from .module import Module
 
-__all__ = ["ACTIVATIONS", "MLP", "OUTPUT_ACTIVATIONS", "Layer", "Module", "Neuron", "Trace", "datasets"]
+__all__ = [
+    "ACTIVATIONS", "MLP", "OUTPUT_ACTIVATIONS", "Layer", "Module", "Neuron", "Trace",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "datasets", "hinge_loss",
+    "mse_loss", "reference",
+]
