@@ -5,11 +5,14 @@
     0.8399
 
 Public API: ``Value``; n-ary nodes ``sum``, ``dot``, ``logsumexp``; ``grad`` (higher order
-with ``create_graph=True``); ``no_grad``; the op table ``OPS``; ``topological_order``.
+with ``create_graph=True``); ``no_grad``; the op table ``OPS``; ``topological_order``;
+pictures and the chain rule step by step: ``draw``, ``render``, ``explain``.
 """
 
 from .backprop import grad
+from .draw import draw, render
 from .engine import Value, dot, is_grad_enabled, logsumexp, no_grad, sum
+from .explain import explain
 from .graph import topological_order
 from .ops import OPS, Op
 
@@ -18,10 +21,13 @@ __all__ = [
     "Op",
     "Value",
     "dot",
+    "draw",
+    "explain",
     "grad",
     "is_grad_enabled",
     "logsumexp",
     "no_grad",
+    "render",
     "sum",
     "topological_order",
 ]

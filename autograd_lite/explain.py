@@ -1,0 +1,322 @@
+"""The chain rule step by step: what ``backward()`` does, one edge of the graph at a time.
+
+    >>> from autograd_lite import Value, explain
+    >>> x = Value(2.0, label="x"); y = (x * x).tanh(); y.label = "y"; steps = explain(y).steps
+    >>> [(s.name, s.input_name, round(s.contribution, 4)) for s in steps]
+    [('y', 'v1', 0.0013), ('v1', 'x', 0.0027), ('v1', 'x', 0.0027)]
+
+``explain(root)`` lists the forward pass, then walks the graph from the root back to the
+leaves. For every edge ``input -> node`` it records the local derivative d node / d input (its
+formula and its value, both from the op table), the gradient arriving at ``node`` from above,
+their product, and the running total of d root / d input, which is final once every user of
+``input`` has sent its share. Renderers: ``to_text()`` (terminal), ``to_markdown()`` (LaTeX
+formulas, shown by Jupyter) and ``to_html()`` (a self-contained walkthrough, one frame per step).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import scalar_math
+from .backprop import _backward_failure
+from .engine import Value, _as_float
+from .graph import topological_order
+from .ops import OPS
+
+_SHOWN_INPUTS = 6  # an n-ary node with more inputs is listed as "first, ..., last"
+_PARAM_NAMES = ("p", "slope", "alpha")  # what the op table's partials call an op's constant
+
+
+@dataclass(frozen=True)
+class Line:
+    """One node of the forward pass: ``name = expression = value`` (a leaf has no expression)."""
+
+    node: Value
+    name: str
+    expression: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Step:
+    """One edge ``input -> node`` of the backward pass: the chain rule applied once.
+
+    ``contribution = local * upstream`` is what this edge adds to d root / d input; ``total`` is
+    d root / d input after adding it, final when ``count == users``.
+    """
+
+    index: int  # 1-based, in backward order
+    node: Value
+    input: Value
+    position: int  # which input of node
+    name: str  # display name of node
+    input_name: str
+    op: str  # the op's name in OPS
+    formula: str  # generic, from the op table: "d tanh(u)/du = 1 - tanh(u)^2"
+    formula_latex: str
+    variable: str  # the formula's name for this input: "u", "a", "x_3"
+    bindings: str  # which node each formula name stands for: "a = w, b = x"
+    evaluated: str  # the partial with the numbers put in: "1 - tanh(0.3)^2"
+    param: float | None  # the op's constant (exponent, slope), if any
+    local: float  # d node / d input
+    upstream: float  # d root / d node
+    contribution: float  # local * upstream
+    total: float  # d root / d input so far
+    count: int  # this is contribution number `count` ...
+    users: int  # ... of `users` that input receives
+
+    @property
+    def final(self) -> bool:
+        """True when ``total`` is the input's complete gradient."""
+        return self.count == self.users
+
+
+@dataclass
+class Explanation:
+    """The forward pass and the backward steps of one graph; render with ``to_text`` etc."""
+
+    root: Value
+    names: dict[Value, str]
+    forward: list[Line]
+    steps: list[Step]
+    grads: dict[Value, float] = field(repr=False)  # d root / d node for every node
+
+    def expression(self, node: Value) -> str:
+        """How ``node`` was computed, with its inputs' names ("w * x"); "" for a leaf."""
+        return _line(node, self.names).expression
+
+    def grad(self, node: Value) -> float:
+        """d root / d node as the steps computed it (0.0 for a node not in the graph)."""
+        return self.grads.get(node, 0.0)
+
+    def to_text(self, precision: int = 4) -> str:
+        """Plain text for a terminal: the forward listing, then one paragraph per step."""
+        return _text(self, precision)
+
+    def to_markdown(self, precision: int = 4) -> str:
+        """Markdown with LaTeX formulas (``$...$``), as Jupyter and GitHub display it."""
+        return _markdown(self, precision)
+
+    def to_html(self, precision: int = 4, title: str = "Backpropagation, step by step") -> str:
+        """A self-contained HTML page: one frame per step, the diagram with the current edge lit."""
+        from .walkthrough import to_html
+
+        return to_html(self, precision=precision, title=title)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+
+def explain(root: Value, gradient: float = 1.0) -> Explanation:
+    """The chain rule for ``root``, edge by edge in backward order (no ``.grad`` is changed).
+
+    >>> a = Value(3.0, label="a"); b = a * a; b.label = "b"
+    >>> [round(s.contribution, 1) for s in explain(b).steps]   # 3 + 3 = d(a^2)/da
+    [3.0, 3.0]
+
+    ``gradient`` seeds d root / d root, as in ``root.backward(gradient)``.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"explain: root must be a Value, got {type(root).__name__}")
+    seed = _as_float(gradient, "explain(gradient)")
+    order = topological_order(root)
+    names = node_names(order)
+    forward = [_line(node, names) for node in order]
+
+    users: dict[Value, int] = {}
+    for node in order:
+        for x in node.inputs:
+            users[x] = users.get(x, 0) + 1
+
+    grads = dict.fromkeys(order, 0.0)
+    grads[root] = seed
+    received: dict[Value, int] = {}
+    steps: list[Step] = []
+    for node in reversed(order):  # every user of a node comes before it, so grads[node] is complete
+        if not node.inputs:
+            continue
+        op = OPS[node.op]
+        xs = tuple(x.data for x in node.inputs)
+        try:
+            partials = op.local(scalar_math, xs, node.data, node.param)
+        except (ValueError, ZeroDivisionError, OverflowError) as error:
+            raise type(error)(_backward_failure(node, str(error))) from None
+        variables = operand_names(op.name, op.arity, len(xs))
+        shown = op.show(_abbreviate(variables), node.param)
+        values = dict(zip(variables, xs), y=node.data)
+        if node.param is not None:  # the constant's name in the op table's formulas
+            values.update(dict.fromkeys(_PARAM_NAMES, node.param))
+        bindings = ", ".join(f"{v} = {names[x]}" for v, x in zip(variables, node.inputs) if v != names[x])
+        for i, (x, d) in enumerate(zip(node.inputs, partials)):
+            d = float(d)
+            contribution = d * grads[node]
+            grads[x] += contribution
+            received[x] = received.get(x, 0) + 1
+            v = variables[i]
+            partial = op.partial(i, len(xs))
+            steps.append(Step(
+                index=len(steps) + 1, node=node, input=x, position=i, name=names[node], input_name=names[x],
+                op=op.name,
+                formula=f"d{_wrap(shown)}/d{v} = {partial}",
+                formula_latex=rf"\frac{{\partial {_wrap(_latex_expression(shown))}}}{{\partial {_latex_var(v)}}}"
+                              f" = {op.partial(i, len(xs), latex=True)}",
+                variable=v, bindings=bindings if op.arity else f"{v} = {names[x]}",
+                evaluated=_substitute(partial, values), param=node.param,
+                local=d, upstream=grads[node], contribution=contribution, total=grads[x],
+                count=received[x], users=users[x],
+            ))
+    return Explanation(root=root, names=names, forward=forward, steps=steps, grads=grads)
+
+
+# --- names -----------------------------------------------------------------------------
+def node_names(order: list[Value]) -> dict[Value, str]:
+    """A display name per node: its label, else ``v1, v2, ...`` for results, the number for a constant.
+
+    >>> a = Value(2.0, label="a"); b = a * 3; list(node_names(topological_order(b)).values())
+    ['3', 'a', 'v1']
+    """
+    taken = {v.label for v in order if v.label}
+    names: dict[Value, str] = {}
+    k = 0
+    for v in order:
+        if v.label:
+            names[v] = v.label
+        elif not v.inputs:
+            names[v] = _number(v.data, 6)
+        else:
+            k += 1
+            while f"v{k}" in taken:
+                k += 1
+            names[v] = f"v{k}"
+    return names
+
+
+def operand_names(op: str, arity: int, count: int) -> list[str]:
+    """The names the op table's formulas use for an op's inputs: u; a, b; x_i; w_i then x_i for dot."""
+    if arity == 1:
+        return ["u"]
+    if arity == 2:
+        return ["a", "b"]
+    if op == "dot":
+        n = count // 2
+        return [f"w_{i + 1}" for i in range(n)] + [f"x_{i + 1}" for i in range(n)]
+    return [f"x_{i + 1}" for i in range(count)]
+
+
+def _abbreviate(names: list[str]) -> list[str]:
+    if len(names) <= _SHOWN_INPUTS:
+        return names
+    if names[0].startswith("w_"):  # dot: keep both halves recognisable
+        half = len(names) // 2
+        return [names[0], "...", names[half - 1], names[half], "...", names[-1]]
+    return [names[0], "...", names[-1]]
+
+
+def _line(node: Value, names: dict[Value, str]) -> Line:
+    if not node.inputs:
+        return Line(node, names[node], "", node.data)
+    op = OPS[node.op]
+    return Line(node, names[node], op.show(_abbreviate([names[x] for x in node.inputs]), node.param), node.data)
+
+
+# --- formatting --------------------------------------------------------------------------
+def _number(x: float, precision: int) -> str:
+    """``x`` with ``precision`` significant digits, without a trailing '.0' or exponent noise."""
+    text = f"{x:.{precision}g}"
+    return "0" if text == "-0" else text
+
+
+def _substitute(formula: str, values: dict[str, float]) -> str:
+    """Put numbers in for the operand names of a text formula ("1 - tanh(u)^2" -> "1 - tanh(0.3)^2")."""
+    def number(match: re.Match) -> str:
+        x = values[match.group(0)]
+        text = _number(x, 4)
+        return f"({text})" if x < 0 else text
+
+    pattern = r"\b(" + "|".join(re.escape(k) for k in sorted(values, key=len, reverse=True)) + r")\b"
+    return re.sub(pattern, number, formula)
+
+
+def _latex_var(name: str) -> str:
+    """``x_3`` -> ``x_{3}``; ``u`` stays ``u``."""
+    base, _, sub = name.partition("_")
+    return f"{base}_{{{sub}}}" if sub else base
+
+
+def _latex_text(text: str) -> str:
+    """Escape a plain string for ``\\mathrm{...}``."""
+    return re.sub(r"([_#%&${}])", r"\\\1", text)
+
+
+def _latex_expression(text: str) -> str:
+    """An op table forward text ("tanh(u)", "u**3", "a * b", "sum(x_1, ..., x_9)") as LaTeX."""
+    text = re.sub(r"\*\*(-?[\d.]+|\w+)", r"^{\1}", text).replace("*", r"\cdot").replace("...", r"\dots")
+    text = re.sub(r"\b([a-z]\w*)_(\d+)\b", r"\1_{\2}", text)
+    text = re.sub(r"\b([a-z][a-z_]+)\(", lambda m: rf"\operatorname{{{_latex_text(m.group(1))}}}(", text)
+    return text.replace("|", r"\lvert ", 1).replace("|", r"\rvert")
+
+
+def _wrap(expression: str) -> str:
+    """Parenthesise an infix expression so "d(a + b)/da" reads right; "tanh(u)" stays bare."""
+    return f"({expression})" if " " in expression and not expression.endswith(")") else f" {expression}"
+
+
+def _d(top: str, bottom: str) -> str:
+    return f"d{top}/d{bottom}"
+
+
+def _text(e: Explanation, precision: int) -> str:
+    num = lambda x: _number(x, precision)
+    root = e.names[e.root]
+    width = max(len(line.name) for line in e.forward)
+    out = ["Forward pass (each node after its inputs)"]
+    for line in e.forward:
+        what = f"= {line.expression} " if line.expression else ""
+        out.append(f"  {line.name:<{width}} {what}= {num(line.value)}")
+    out.append("")
+    out.append(f"Backward pass: the chain rule, one edge at a time, from {_d(root, root)} = {num(e.grads[e.root])}")
+    for s in e.steps:
+        where = ", ".join(filter(None, [s.bindings, f"p = {_number(s.param, 6)}" if s.param is not None else ""]))
+        share = f"{s.count} of {s.users}" + (", final" if s.final else "")
+        out.append(f"{s.index:>3}. edge {s.input_name} -> {s.name}  ({s.name} = {e.expression(s.node)})")
+        with_ = f"  with {where}" if where else ""
+        out.append(f"     local     {_d(s.name, s.input_name)} = {s.formula}{with_}")
+        value = num(s.local)
+        out.append(f"               = {s.evaluated} = {value}" if s.evaluated != value else f"               = {value}")
+        out.append(f"     upstream  {_d(root, s.name)} = {num(s.upstream)}")
+        out.append(f"     product   {num(s.upstream)} * {num(s.local)} = {num(s.contribution)}")
+        out.append(f"     total     {_d(root, s.input_name)} = {num(s.total)}  ({share})")
+    leaves = [line for line in e.forward if not line.node.inputs and line.node.label]
+    if leaves:
+        out.append("")
+        out.append("Gradients of the labelled leaves: "
+                   + ", ".join(f"{_d(root, line.name)} = {num(e.grads[line.node])}" for line in leaves))
+    return "\n".join(out)
+
+
+def _markdown(e: Explanation, precision: int) -> str:
+    num = lambda x: _number(x, precision)
+    tex = lambda name: rf"\mathrm{{{_latex_text(name)}}}"
+    frac = lambda top, bottom: rf"\frac{{\partial {tex(top)}}}{{\partial {tex(bottom)}}}"
+    root = e.names[e.root]
+    out = ["**Forward pass** (each node after its inputs)", "", "| node | computed as | value |", "|---|---|---|"]
+    for line in e.forward:
+        expression = f"`{line.expression}`" if line.expression else "leaf"
+        out.append(f"| `{line.name}` | {expression} | {num(line.value)} |")
+    seed = f"${frac(root, root)} = {num(e.grads[e.root])}$"
+    out += ["", f"**Backward pass**: the chain rule, one edge at a time, from {seed}", ""]
+    for s in e.steps:
+        share = f"{s.count} of {s.users}" + (", final" if s.final else "")
+        out.append(
+            f"{s.index}. edge `{s.input_name}` → `{s.name}`: "
+            f"${frac(s.name, s.input_name)} = {s.formula_latex} = {num(s.local)}$ "
+            + (f"(with ${_latex_text(s.bindings)}$); " if s.bindings else "; ")
+            + f"${frac(root, s.input_name)} \\mathrel{{+}}= {num(s.upstream)} \\cdot {num(s.local)}"
+            f" = {num(s.contribution)}$, "
+            f"total ${num(s.total)}$ ({share})"
+        )
+    return "\n".join(out)
