@@ -9,6 +9,7 @@ own forward, so a wrong forward and a matching wrong derivative cannot hide each
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -257,6 +258,33 @@ def test_local_derivatives_at_random_points(name: str, data: st.DataObject, fd) 
     noise = 1e-7 * (1.0 + abs(y))  # rounding in the differences grows with |y|
     for i, d in enumerate(op.local(scalar_math, xs, y, p)):
         assert d == pytest.approx(fd(lambda x: case.reference(x, p), xs, i), rel=1e-5, abs=noise)
+
+
+EXTREMES = (-1e300, -1000.0, -1.0, 0.0, 1e-300, 1.0, 1000.0, 1e300)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_no_op_ever_returns_nan_or_inf(name: str) -> None:
+    """At every extreme input an op gives finite data and finite gradients, or raises a domain error naming it."""
+    case, op = CASES[name], OPS[name]
+    params = case.params + ((1e300,) if name in ("leaky_relu", "elu") else (0.0,) if name == "pow" else ())
+    finished = 0
+    for xs in itertools.product(EXTREMES, repeat=op.arity or 2):
+        for p in params:
+            try:
+                y = case.build(_leaves(xs), p)
+            except (ValueError, ZeroDivisionError, OverflowError) as error:
+                assert name in str(error)
+                continue
+            assert math.isfinite(y.data), (xs, p, y.data)
+            try:
+                y.backward()
+            except (ValueError, ZeroDivisionError, OverflowError) as error:
+                assert "backward" in str(error)
+                continue
+            finished += 1
+            assert all(math.isfinite(v.grad) for v in ag.topological_order(y)), (xs, p)
+    assert finished > 0
 
 
 # --- the table's text fields, which the renderer and the explainer read ---------------------
