@@ -63,6 +63,7 @@ def main(argv: list[str]) -> int:
         apt_install("dot", "graphviz")
         if not (shutil.which("chromium") or shutil.which("chromium-browser")):
             apt_install("chromium", "chromium")
+        apt_install("chromedriver", "chromium-driver")  # selenium drives Chromium for the walkthrough test
         if run(PYTHON, "-m", "ruff", "check", ".", check=False):
             print("ruff check failed: fix the findings above (the test suite did not run)")
             return 1

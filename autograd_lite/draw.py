@@ -17,7 +17,7 @@ import html
 import math
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ def draw(
     highlight: Value | Iterable[Value] | None = None,
     color_by: str | None = None,
     show_names: bool = True,
+    grads: Mapping[Value, float] | None = None,
 ) -> graphviz.Digraph:
     """The graph behind ``root`` as a ``graphviz.Digraph`` (shown inline by Jupyter).
 
@@ -66,6 +67,7 @@ def draw(
     - ``color_by``: "sign" (red positive, blue negative gradient) or "magnitude" (the same
       colours, darker for larger ``|grad|``).
     - ``show_names``: print node names (labels, else v1, v2, ...) in the boxes.
+    - ``grads``: gradients to show instead of each ``.grad`` (e.g. ``explain(root).grads``).
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw: root must be a Value, got {type(root).__name__}")
@@ -82,7 +84,7 @@ def draw(
             raise ValueError("draw: collapse=True needs the model (draw(loss, model=mlp, collapse=True))")
         return _collapsed(root, order, clusters, rankdir, precision)
     graph = _new_graph(rankdir)
-    style = _Style(order, root, precision, show_grad, show_names, color_by, highlight)
+    style = _Style(order, precision, show_grad, show_names, color_by, highlight, grads)
     place, finish = _nested(graph, clusters)
     for i, node in enumerate(order):
         target = place(clusters.of.get(node) if clusters else None)
@@ -153,11 +155,13 @@ def _new_graph(rankdir: str) -> graphviz.Digraph:
 class _Style:
     """Labels and colours of the boxes, op circles and edges of one drawing."""
 
-    def __init__(self, order: list[Value], root: Value, precision: int, show_grad: bool, show_names: bool,
-                 color_by: str | None, highlight: Value | Iterable[Value] | None) -> None:
+    def __init__(self, order: list[Value], precision: int, show_grad: bool, show_names: bool,
+                 color_by: str | None, highlight: Value | Iterable[Value] | None,
+                 grads: Mapping[Value, float] | None) -> None:
         self.names = node_names(order)
         self.precision, self.show_grad, self.show_names, self.color_by = precision, show_grad, show_names, color_by
-        self.largest = max((abs(v.grad) for v in order), default=0.0) or 1.0
+        self.grad = (lambda v: v.grad) if grads is None else (lambda v: grads.get(v, 0.0))
+        self.largest = max((abs(self.grad(v)) for v in order), default=0.0) or 1.0
         self.path = _paths(order, highlight) if highlight is not None else None
 
     def number(self, x: float) -> str:
@@ -173,7 +177,7 @@ class _Style:
         cells.append(f"data {self.number(v.data)}")
         if self.show_grad:
             grey = "#334155" if self.color_by else "#64748b"
-            cells.append(f'<font color="{grey}">grad {self.number(v.grad)}</font>')
+            cells.append(f'<font color="{grey}">grad {self.number(self.grad(v))}</font>')
         cells = [c for c in cells if c]
         row = "".join(f'<td cellpadding="4">{c}</td>' for c in cells)
         return f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="0"><tr>{row}</tr></table>>'
@@ -181,7 +185,7 @@ class _Style:
     def box_attrs(self, v: Value) -> dict[str, str]:
         fill = _RESULT if v.inputs else (_LEAF if v.label else _CONSTANT)
         if self.color_by:
-            fill = self.tint(v.grad)
+            fill = self.tint(self.grad(v))
         attrs = {"shape": "plaintext", "style": "filled", "fillcolor": fill, "margin": "0"}
         if self.path is not None:
             attrs["color"] = _PATH if v in self.path else "#cbd5e1"

@@ -55,6 +55,8 @@ class Step:
     op: str  # the op's name in OPS
     formula: str  # generic, from the op table: "d tanh(u)/du = 1 - tanh(u)^2"
     formula_latex: str
+    expression: str  # the op in the formula's names: "tanh(u)", "a * b"
+    partial: str  # d expression / d variable, from the op table: "1 - tanh(u)^2"
     variable: str  # the formula's name for this input: "u", "a", "x_3"
     bindings: str  # which node each formula name stands for: "a = w, b = x"
     evaluated: str  # the partial with the numbers put in: "1 - tanh(0.3)^2"
@@ -164,7 +166,7 @@ def explain(root: Value, gradient: float = 1.0) -> Explanation:
                 formula=f"d{_wrap(shown)}/d{v} = {partial}",
                 formula_latex=rf"\frac{{\partial {_wrap(_latex_expression(shown))}}}{{\partial {_latex_var(v)}}}"
                               f" = {op.partial(i, len(xs), latex=True)}",
-                variable=v, bindings=bindings if op.arity else f"{v} = {names[x]}",
+                expression=shown, partial=partial, variable=v, bindings=bindings if op.arity else f"{v} = {names[x]}",
                 evaluated=_substitute(partial, values), param=node.param,
                 local=d, upstream=grads[node], contribution=contribution, total=grads[x],
                 count=received[x], users=users[x],

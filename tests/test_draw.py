@@ -196,3 +196,12 @@ def test_model_must_have_named_parameters():
 def test_docstring_examples():
     result = doctest.testmod(sys.modules["autograd_lite.draw"], optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+def test_gradients_can_come_from_explain_instead_of_grad():
+    from autograd_lite import explain
+
+    x = Value(3.0, label="x")
+    y = x * x
+    source = draw(y, grads=explain(y).grads).source
+    assert x.grad == 0.0 and "grad 6" in source

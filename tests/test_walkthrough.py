@@ -1,0 +1,149 @@
+"""The HTML walkthrough: one frame per step, self-contained, and working in a real headless Chromium."""
+
+from __future__ import annotations
+
+import doctest
+import re
+import shutil
+import sys
+
+import pytest
+
+from autograd_lite import Value, explain
+from autograd_lite.walkthrough import to_html, write_html
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def neuron():
+    x, w, b = Value(1.0, label="x"), Value(0.5, label="w"), Value(-0.2, label="b")
+    n = w * x + b
+    n.label = "n"
+    o = (n * n + n).tanh()  # n feeds two ops (three edges): a running total to show
+    o.label = "o"
+    return o
+
+
+def test_one_frame_per_step_with_its_numbers():
+    e = explain(neuron())
+    page = to_html(e)
+    frames = re.findall(r'<section class="frame" ([^>]*)>', page)
+    assert len(frames) == len(e.steps) == 9
+    for s, attrs in zip(e.steps, frames):
+        assert f'data-total="{s.total:.4g}"' in attrs
+        assert ('data-final="yes"' in attrs) == s.final
+    assert page.count("final ✓") == sum(s.final for s in e.steps)
+    assert "1 - tanh(u)<sup>2</sup>" in page
+
+
+def test_the_page_needs_no_network():
+    page = to_html(explain(neuron()))
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert "<script src" not in page and "@import" not in page
+    assert "%%" not in page  # every placeholder was filled
+
+
+def test_names_are_escaped():
+    x = Value(1.0, label="<script>alert(1)</script>")
+    page = to_html(explain(x.exp()))
+    assert "<script>alert(1)" not in page and "&lt;script&gt;" in page
+
+
+def test_without_dot_the_page_still_has_every_step(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    e = explain(neuron())
+    page = to_html(e)
+    assert "Install Graphviz" in page and "<svg" not in page
+    assert page.count('<section class="frame"') == len(e.steps)
+
+
+def test_write_html(tmp_path):
+    path = write_html(explain(neuron()), tmp_path / "steps.html")
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_docstring_examples():
+    result = doctest.testmod(sys.modules["autograd_lite.walkthrough"], optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+
+
+# --- in a real browser -----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium chromium-driver)")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e .[test])")
+    driver_path = shutil.which("chromedriver")
+    assert driver_path, "Chromium is installed but chromedriver is not: apt-get install chromium-driver"
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=driver_path), options=options)
+    yield driver
+    driver.quit()
+
+
+def active(driver) -> int:
+    return driver.execute_script(
+        "return Array.prototype.findIndex.call(document.querySelectorAll('.frame'), f => f.classList.contains('active'))")
+
+
+def lit(driver) -> list[str]:
+    return driver.execute_script("return Array.from(document.querySelectorAll('#diagram .current')).map(e => e.id)")
+
+
+def test_walkthrough_in_headless_chromium(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    e = explain(neuron())
+    path = write_html(e, tmp_path / "walkthrough.html")
+    browser.get(path.as_uri())
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == [], errors
+
+    frames = browser.find_elements(By.CSS_SELECTOR, ".frame")
+    assert len(frames) == len(e.steps)
+    assert [f.is_displayed() for f in frames].count(True) == 1 and active(browser) == 0
+    counter = browser.find_element(By.ID, "counter")
+    prev, nxt = browser.find_element(By.ID, "prev"), browser.find_element(By.ID, "next")
+    assert counter.text == f"Step 1 of {len(e.steps)}" and not prev.is_enabled()
+    assert browser.find_element(By.CSS_SELECTOR, "#diagram svg").is_displayed()
+    assert frames[0].get_attribute("data-edge") in lit(browser)
+
+    nxt.click()
+    assert active(browser) == 1 and counter.text == f"Step 2 of {len(e.steps)}" and prev.is_enabled()
+    assert frames[1].is_displayed() and not frames[0].is_displayed()
+    assert frames[1].get_attribute("data-edge") in lit(browser)
+    assert frames[0].get_attribute("data-edge") not in lit(browser)
+
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.ARROW_RIGHT)
+    body.send_keys(Keys.ARROW_RIGHT)
+    assert active(browser) == 3
+    body.send_keys(Keys.ARROW_LEFT)
+    assert active(browser) == 2
+    prev.click()
+    prev.click()
+    assert active(browser) == 0
+    prev.click()  # already at the first step: stays there
+    assert active(browser) == 0
+
+    for _ in range(len(e.steps) + 2):
+        body.send_keys(Keys.ARROW_RIGHT)
+    assert active(browser) == len(e.steps) - 1 and not nxt.is_enabled()
+    # at the end every node's gradient is known and drawn: the same numbers as backward()
+    shown = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#diagram text.known')).map(t => t.textContent)")
+    root = e.root
+    root.backward()
+    leaves = [line.node for line in e.forward if not line.node.inputs]
+    for leaf in leaves:
+        assert f"grad {leaf.grad:.4g}" in shown
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == [], errors
+    browser.save_screenshot(str(tmp_path / "walkthrough.png"))
