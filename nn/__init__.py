@@ -14,9 +14,12 @@ from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from .layers import MLP, Layer, Neuron, Trace
 from .losses import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, hinge_loss, mse_loss
 from .module import Module
+from .optim import SGD, Adam, Optimizer
+from .serialization import load, save
+from .train import History, evaluate, fit, predict, train_step
 
 __all__ = [
-    "ACTIVATIONS", "MLP", "OUTPUT_ACTIVATIONS", "Layer", "Module", "Neuron", "Trace",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "datasets", "hinge_loss",
-    "mse_loss", "reference",
+    "ACTIVATIONS", "MLP", "OUTPUT_ACTIVATIONS", "SGD", "Adam", "History", "Layer", "Module", "Neuron", "Optimizer",
+    "Trace", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "datasets", "evaluate",
+    "fit", "hinge_loss", "load", "mse_loss", "predict", "reference", "save", "train_step",
 ]

@@ -121,6 +121,10 @@ class Neuron(Module):
     def __call__(self, x: Input) -> Value:
         return self.forward(check_input(x, self.nin))
 
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that fix the architecture (what ``save`` writes beside the parameters)."""
+        return {"nin": self.nin, "activation": self.activation}
+
     def __repr__(self) -> str:
         return f"Neuron({self.nin}, activation={self.activation!r})"
 
@@ -165,6 +169,10 @@ class Layer(Module):
         W = np.array([[w.data for w in n.w] for n in self.neurons])
         b = np.array([n.b.data for n in self.neurons])
         return W, b
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that fix the architecture."""
+        return {"nin": self.nin, "nout": self.nout, "activation": self.activation}
 
     def __repr__(self) -> str:
         return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
@@ -268,6 +276,11 @@ class MLP(Module):
                     w.data = value
                 neuron.b.data = bias
         return self
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that fix the architecture (the seed does not: the weights are saved)."""
+        return {"nin": self.nin, "nouts": self.nouts, "activation": self.activation,
+                "output_activation": self.output_activation, "init": self.init}
 
     def __repr__(self) -> str:
         return (f"MLP({self.nin}, {self.nouts}, activation={self.activation!r}, "

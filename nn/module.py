@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -66,6 +67,21 @@ class Module:
         for name, p in params.items():
             p.data = values[name]
 
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this module's architecture (subclasses override)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define config(), so it cannot be saved")
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the architecture and every parameter to ``path`` as JSON, atomically (see ``nn.serialization``).
+
+        >>> import tempfile, os, nn; path = os.path.join(tempfile.mkdtemp(), "m.json")
+        >>> m = nn.MLP(2, [3, 1], seed=0); m.save(path); nn.load(path).state_dict() == m.state_dict()
+        True
+        """
+        from .serialization import save
+
+        save(self, path)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -83,7 +99,10 @@ def _walk(item: Any, name: str) -> Iterator[tuple[str, Value]]:
 def _finite_number(x: Any, name: str) -> float:
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise ValueError(f"parameter {name!r} must be a number, got {type(x).__name__}: {x!r:.60}")
-    x = float(x)
+    try:
+        x = float(x)
+    except OverflowError:  # an int too large for a float
+        raise ValueError(f"parameter {name!r} is too large for a float: {x!r:.60}") from None
     if not math.isfinite(x):
         raise ValueError(f"parameter {name!r} must be a finite number, got {x}")
     return x

@@ -1,0 +1,178 @@
+"""Training: ``fit`` runs mini-batch gradient descent, ``evaluate`` measures loss and accuracy.
+
+Examples are ROWS here (``X`` of shape (m, n_in), as ``nn.datasets`` returns them and as in
+PyTorch); each epoch visits them in a new order drawn from ``seed``, in mini-batches of
+``batch_size`` (notes 001, stochastic gradient descent).
+
+    >>> import nn
+    >>> X, y = nn.datasets.make_xor()
+    >>> model = nn.MLP(2, [4, 1], activation="tanh", seed=1)
+    >>> history = fit(model, X, y, loss="bce_with_logits", optimizer=nn.Adam(model.parameters(), lr=0.1),
+    ...               epochs=150, batch_size=4, seed=0, progress=False)
+    >>> history.accuracy[-1]
+    1.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from autograd_lite import Value, no_grad
+
+from .losses import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, hinge_loss, mse_loss
+from .module import Module
+from .optim import Adam, Optimizer
+
+LossFn = Callable[[Any, Any], Value]
+
+# loss name -> (function, whether an output counts as correct); None: no accuracy (regression)
+LOSSES: dict[str, tuple[LossFn, Callable[[np.ndarray, np.ndarray], np.ndarray] | None]] = {
+    "mse": (mse_loss, None),
+    "bce": (binary_cross_entropy, lambda out, y: (out > 0.5) == (y > 0.5)),
+    "bce_with_logits": (binary_cross_entropy_with_logits, lambda out, y: (out > 0.0) == (y > 0.5)),
+    "hinge": (hinge_loss, lambda out, y: (out > 0.0) == (y > 0.0)),
+    "cross_entropy": (cross_entropy, lambda out, y: out.argmax(axis=-1) == y),
+}
+
+
+@dataclass
+class History:
+    """Per-epoch mean mini-batch loss and accuracy (None when the loss has no notion of accuracy).
+
+    Both are running figures: each mini-batch is scored with the weights it was trained from.
+    """
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float | None] = field(default_factory=list)
+
+
+def train_step(model: Callable, inputs: Sequence[list[float]], targets: Any, loss_fn: LossFn,
+               optimizer: Optimizer) -> tuple[float, np.ndarray]:
+    """One mini-batch: forward, loss, backward, optimizer step. Returns the loss and the outputs' data.
+
+    >>> import nn; m = nn.MLP(1, [1], seed=0); opt = nn.SGD(m.parameters(), lr=0.1)
+    >>> loss, out = train_step(m, [[1.0]], [0.0], nn.mse_loss, opt); out.shape
+    (1,)
+    """
+    optimizer.zero_grad()
+    outputs = [model(x) for x in inputs]
+    loss = loss_fn(outputs, targets)
+    loss.backward()
+    optimizer.step()
+    return loss.data, _data(outputs)
+
+
+def _data(outputs: list) -> np.ndarray:
+    return np.array([[v.data for v in out] if isinstance(out, list) else out.data for out in outputs])
+
+
+def _resolve_loss(loss: str | LossFn) -> tuple[LossFn, Callable | None]:
+    if callable(loss):
+        return loss, None
+    if not isinstance(loss, str) or loss not in LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)} or a function (outputs, targets) -> Value, "
+                         f"got {loss!r:.60}")
+    return LOSSES[loss]
+
+
+def _check_data(model: Any, X: Any, y: Any, loss: str | LossFn) -> tuple[np.ndarray, np.ndarray]:
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2:
+        raise ValueError(f"X must have shape (m, n_in), one example per row; got shape {X.shape}")
+    nin = getattr(model, "nin", X.shape[1])
+    if X.shape[1] != nin:
+        raise ValueError(f"X has {X.shape[1]} features per row but the model takes {nin} inputs")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X must be finite")
+    y = np.asarray(y)
+    if y.ndim == 0 or len(y) != len(X):
+        raise ValueError(f"y must have one entry per row of X ({len(X)}), got shape {y.shape}")
+    if loss == "cross_entropy":
+        if not np.issubdtype(y.dtype, np.integer) or y.ndim != 1:
+            raise ValueError(f"cross_entropy needs y as a 1-D array of int class indices, got {y.dtype} {y.shape}")
+    elif y.dtype.kind not in "biuf" or not np.all(np.isfinite(y)):
+        raise ValueError("y must hold finite numbers")
+    return X, y
+
+
+def _accuracy(correct: Callable | None, outputs: np.ndarray, y: np.ndarray) -> float | None:
+    if correct is None:
+        return None
+    if outputs.ndim > y.ndim and outputs.shape[-1] == 1 and correct is not LOSSES["cross_entropy"][1]:
+        outputs = outputs[..., 0]
+    return float(np.mean(correct(outputs, y)))
+
+
+def fit(model: Module, X: Any, y: Any, *, loss: str | LossFn, optimizer: Optimizer | None = None,
+        epochs: int = 100, batch_size: int | None = 32, seed: int | None = 0, progress: bool = True) -> History:
+    """Train ``model`` on rows ``X`` and targets ``y``; returns the per-epoch ``History``.
+
+    >>> import nn; X, y = nn.datasets.make_blobs(40, centers=2, seed=0); m = nn.MLP(2, [2], seed=0)
+    >>> fit(m, X, y, loss="cross_entropy", epochs=3, progress=False).loss[0] > 0
+    True
+
+    ``loss``: ``"mse"``, ``"bce"`` (the model outputs probabilities), ``"bce_with_logits"``,
+    ``"hinge"`` (labels -1/+1), ``"cross_entropy"`` (logits, int labels) or a function
+    ``(outputs, targets) -> Value``. ``optimizer`` defaults to ``Adam(model.parameters(), lr=0.01)``.
+    ``batch_size=None`` uses the whole set each step. ``progress`` shows a tqdm bar.
+    """
+    loss_fn, correct = _resolve_loss(loss)
+    X, y = _check_data(model, X, y, loss)
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
+    m = len(X)
+    if batch_size is None:
+        batch_size = m
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+    optimizer = Adam(model.parameters(), lr=0.01) if optimizer is None else optimizer
+    rng = np.random.default_rng(seed)
+    rows = X.tolist()
+    history = History()
+    bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress)
+    for _ in bar:
+        order = rng.permutation(m)  # a fresh shuffle each epoch: stochastic gradient descent
+        total, outputs = 0.0, []
+        for start in range(0, m, batch_size):
+            idx = order[start:start + batch_size]
+            batch_loss, out = train_step(model, [rows[i] for i in idx], y[idx].tolist(), loss_fn, optimizer)
+            total += batch_loss * len(idx)
+            outputs.append(out)
+        history.loss.append(total / m)
+        history.accuracy.append(_accuracy(correct, np.concatenate(outputs), y[order]))
+        shown = {"loss": f"{history.loss[-1]:.4f}"}
+        if history.accuracy[-1] is not None:
+            shown["acc"] = f"{history.accuracy[-1]:.3f}"
+        bar.set_postfix(shown)
+    return history
+
+
+@no_grad()
+def evaluate(model: Callable, X: Any, y: Any, *, loss: str | LossFn) -> tuple[float, float | None]:
+    """(loss, accuracy) of ``model`` on rows ``X``, targets ``y``, without recording a graph.
+
+    >>> import nn; X, y = nn.datasets.make_xor(); evaluate(nn.MLP(2, [1], seed=0), X, y, loss="mse")[1] is None
+    True
+    """
+    loss_fn, correct = _resolve_loss(loss)
+    X, y = _check_data(model, X, y, loss)
+    outputs = [model(x) for x in X.tolist()]
+    return loss_fn(outputs, y.tolist()).data, _accuracy(correct, _data(outputs), y)
+
+
+@no_grad()
+def predict(model: Callable, X: Any) -> np.ndarray:
+    """The model's outputs for rows ``X`` as an array (m,) or (m, n_out), without recording a graph.
+
+    >>> import nn; predict(nn.MLP(2, [3], seed=0), np.zeros((5, 2))).shape
+    (5, 3)
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2:
+        raise ValueError(f"X must have shape (m, n_in), one example per row; got shape {X.shape}")
+    return _data([model(x) for x in X.tolist()])
