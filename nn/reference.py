@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lite import OPS, scalar_math
+from autograd_lite import OPS, array_math
 
 from .activations import ACTIVATION_PARAMS, ACTIVATIONS, OUTPUT_ACTIVATIONS, check_choice
 
@@ -64,12 +64,12 @@ Elementwise = Callable[..., np.ndarray]
 
 
 def _elementwise(name: str) -> tuple[Elementwise, Elementwise]:
-    """(g, g') for an elementwise activation, evaluated with the op table's float formulas."""
+    """(g, g') for an elementwise activation: the op table's formulas over numpy arrays (``array_math``)."""
     if name == "linear":
         return (lambda z: z.copy()), (lambda z, a: np.ones_like(z))
     op, p = OPS[name], ACTIVATION_PARAMS.get(name)
-    g = np.vectorize(lambda z: op.forward(scalar_math, (z,), p), otypes=[float])
-    g_prime = np.vectorize(lambda z, a: op.local(scalar_math, (z,), a, p)[0], otypes=[float])
+    g = lambda z: op.forward(array_math, (z,), p)
+    g_prime = lambda z, a: np.broadcast_to(op.local(array_math, (z,), a, p)[0], z.shape)
     return g, g_prime
 
 
