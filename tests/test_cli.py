@@ -1,0 +1,138 @@
+"""The autograd-lite command: explain, draw and train, with exit codes 0 / 1 / 2 and one-line errors."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from autograd_lite.cli import main
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+NEURON = ["tanh(w*x + b)", "x=1", "w=0.5", "b=-0.2"]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_explain_text(capsys):
+    code, out, err = run(capsys, "explain", *NEURON)
+    assert code == 0 and err == ""
+    assert out.startswith("Forward pass") and "y  = tanh(v2) = 0.2913" in out
+    assert "dy/dx = 0.4576" in out  # 0.5 * (1 - tanh(0.3)^2)
+    assert out.count("local ") == 5
+
+
+def test_explain_markdown_and_html_to_a_file(capsys, tmp_path):
+    code, out, _ = run(capsys, "explain", *NEURON, "--format", "md")
+    assert code == 0 and "\\frac{\\partial" in out
+    target = tmp_path / "steps.html"
+    code, out, err = run(capsys, "explain", *NEURON, "--format", "html", "-o", str(target))
+    assert code == 0 and out == "" and "wrote" in err
+    assert target.read_text(encoding="utf-8").count('<section class="frame"') == 5
+
+
+def test_explain_precision(capsys):
+    code, out, _ = run(capsys, "explain", "x*x", "x=3.14159265", "--precision", "8")
+    assert code == 0 and "9.8696044" in out
+
+
+def test_draw_prints_dot_source_without_output(capsys):
+    code, out, _ = run(capsys, "draw", *NEURON, "--highlight", "w", "--color-by", "sign")
+    assert code == 0 and out.startswith("digraph") and "penwidth=2.5" in out
+    assert f"grad {0.5 * (1 - math.tanh(0.3) ** 2):.4g}" in out  # backward ran before drawing
+
+
+@needs_dot
+def test_draw_writes_an_svg(capsys, tmp_path):
+    target = tmp_path / "graph.svg"
+    code, _, err = run(capsys, "draw", *NEURON, "-o", str(target), "--rankdir", "TB")
+    assert code == 0 and target.read_text().lstrip().startswith("<?xml") and "wrote" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["explain", "__import__('os')", "x=1"], "cannot call __import__"),
+    (["explain", "x.__class__", "x=1"], "attribute access"),
+    (["explain", "lambda: 0"], "lambda"),
+    (["explain", "x ** 100000", "x=2"], "too large"),
+    (["explain", "x + z", "x=1"], "unknown name 'z'"),
+    (["explain", "x", "x=1", "y=2"], "y is not in the expression"),
+    (["explain", "x", "x=one"], "must be a number"),
+    (["explain", "x", "x"], "NAME=VALUE"),
+    (["explain", "x", "x=1", "--precision", "0"], "precision"),
+    (["draw", "x", "x=1", "--highlight", "q"], "not a variable"),
+    (["draw", "x", "x=1", "-o", "graph.docx"], ".svg"),
+    (["train", "moons", "--hidden", "16,x"], "--hidden"),
+    (["train", "moons", "--activation", "swish"], "--activation"),
+    (["train", "moons", "--lr", "-1"], "--lr"),
+    (["train", "moons", "--plot", "boundary.txt"], "--plot"),
+])
+def test_refused_input_exits_2_with_one_line_on_stderr(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and message in err and err.startswith(f"autograd-lite {argv[0]}: error:")
+    assert "Traceback" not in err
+
+
+def test_math_failure_exits_1(capsys):
+    code, out, err = run(capsys, "explain", "log(x)", "x=-1")
+    assert code == 1 and out == "" and "log is only defined for positive numbers" in err and err.count("\n") == 1
+
+
+def test_unwritable_output_exits_1(capsys, tmp_path):
+    code, _, err = run(capsys, "explain", "x", "x=1", "-o", str(tmp_path / "missing" / "out.txt"))
+    assert code == 1 and "No such file" in err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["explain", "--help"], ["draw", "--help"], ["train", "--help"]])
+def test_help_for_every_subcommand(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "usage: autograd-lite" in out and "exit codes" in out
+
+
+def test_bad_command_line_exits_2(capsys):
+    for argv in (["frobnicate"], ["train", "mnist"], ["train", "moons", "--epochs", "0"], []):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+    capsys.readouterr()
+
+
+def test_train_xor_reaches_full_accuracy_and_plots(capsys, tmp_path):
+    plot = tmp_path / "xor.png"
+    code, out, err = run(capsys, "train", "xor", "--samples", "4", "--hidden", "4", "--activation", "tanh",
+                         "--lr", "0.1", "--epochs", "150", "--batch-size", "4", "--seed", "1", "--quiet",
+                         "--plot", str(plot))
+    assert code == 0, err
+    assert out.startswith("final accuracy 1.000 (4/4)")
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_shows_a_progress_bar(capsys):
+    code, out, err = run(capsys, "train", "spirals", "--samples", "12", "--hidden", "3", "--epochs", "2")
+    assert code == 0 and "final accuracy" in out and "epoch" in err  # tqdm writes to stderr
+
+
+def test_console_script_runs_as_a_program():
+    result = subprocess.run([sys.executable, "-m", "autograd_lite.cli", "explain", "x*y", "x=2", "y=3"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "dy/dx" not in result.stdout and "df/dx = 3" in result.stdout
+    result = subprocess.run([sys.executable, "-m", "autograd_lite.cli", "explain", "x.y", "x=2"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+
+
+def test_docstring_examples():
+    import doctest
+
+    result = doctest.testmod(sys.modules["autograd_lite.cli"], optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
