@@ -6,13 +6,14 @@
 
 Public API: ``Value``; n-ary nodes ``sum``, ``dot``, ``logsumexp``; ``grad`` (higher order
 with ``create_graph=True``); ``no_grad``; the op table ``OPS``; ``topological_order``;
-pictures and the chain rule step by step: ``draw``, ``render``, ``explain``.
+pictures and the chain rule step by step: ``draw``, ``render``, ``explain``,
+``explain_layers`` (an ``nn.MLP`` layer by layer beside the notes' formulas).
 """
 
 from .backprop import grad
 from .draw import draw, render
 from .engine import Value, dot, is_grad_enabled, logsumexp, no_grad, sum
-from .explain import explain
+from .explain import explain, explain_layers
 from .graph import topological_order
 from .ops import OPS, Op
 
@@ -23,6 +24,7 @@ __all__ = [
     "dot",
     "draw",
     "explain",
+    "explain_layers",
     "grad",
     "is_grad_enabled",
     "logsumexp",
