@@ -109,6 +109,10 @@ class Neuron(Module):
         self.w = [Value(_draw_weight(init, rng, self.nin, fan_out)) for _ in range(self.nin)]
         self.b = Value(0.0)
 
+    def parameters(self) -> list[Value]:
+        """w_1..w_n then b (the same order as ``named_parameters``, without the name walk: it runs every step)."""
+        return [*self.w, self.b]
+
     def linear(self, x: Sequence[Value | float]) -> Value:
         """The pre-activation z = w . a + b, for an already checked input."""
         return dot(self.w, x) + self.b
@@ -151,6 +155,10 @@ class Layer(Module):
     @property
     def nout(self) -> int:
         return len(self.neurons)
+
+    def parameters(self) -> list[Value]:
+        """Every neuron's parameters in order (fast path of ``Module.parameters``)."""
+        return [p for n in self.neurons for p in n.parameters()]
 
     def linear(self, x: Sequence[Value | float]) -> list[Value]:
         """z = W a + b for an already checked input (notes 004: z^l = W^l a^{l-1} + b^l)."""
@@ -222,6 +230,10 @@ class MLP(Module):
     @property
     def nouts(self) -> list[int]:
         return [layer.nout for layer in self.layers]
+
+    def parameters(self) -> list[Value]:
+        """Every layer's parameters in order (fast path of ``Module.parameters``)."""
+        return [p for layer in self.layers for p in layer.parameters()]
 
     def trace(self, x: Input) -> Trace:
         """The forward pass keeping every layer's z and a (for teaching views and delta checks).

@@ -107,6 +107,8 @@ def test_named_parameters_are_dotted_and_stable():
     assert names[-1] == "layers.1.neurons.0.b"
     assert len(names) == len(set(names)) == len(model.parameters())
     assert [p for _, p in model.named_parameters()] == model.parameters()
+    for module in (model.layers[0], model.layers[0].neurons[1]):  # the fast parameters() agree with the walk
+        assert [p for _, p in module.named_parameters()] == module.parameters()
     assert model.layers[1].neurons[0].w[2].label == "layers.1.neurons.0.w.2"
 
 
