@@ -11,24 +11,12 @@ gives the same data. (``nn.reference`` wants examples as columns, as in the note
 from __future__ import annotations
 
 import math
-import numbers
-from typing import Any
 
 import numpy as np
 
+from .checks import count, nonnegative
+
 Data = tuple[np.ndarray, np.ndarray]
-
-
-def _count(n: Any, what: str, minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < minimum:
-        raise ValueError(f"{what} must be an int >= {minimum}, got {n!r:.60}")
-    return int(n)
-
-
-def _scale(x: Any, what: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x) or x < 0:
-        raise ValueError(f"{what} must be a finite number >= 0, got {x!r:.60}")
-    return float(x)
 
 
 def _finish(X: np.ndarray, y: np.ndarray, noise: float, rng: np.random.Generator, shuffle: bool = True) -> Data:
@@ -45,8 +33,8 @@ def make_moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None
     >>> X, y = make_moons(4, seed=0); X.shape
     (4, 2)
     """
-    n = _count(n_samples, "n_samples", 2)
-    noise, rng = _scale(noise, "noise"), np.random.default_rng(seed)
+    n = count(n_samples, "n_samples", 2)
+    noise, rng = nonnegative(noise, "noise"), np.random.default_rng(seed)
     n_top = n // 2
     t_top, t_bottom = np.linspace(0, math.pi, n_top), np.linspace(0, math.pi, n - n_top)
     top = np.stack([np.cos(t_top), np.sin(t_top)], axis=1)
@@ -61,8 +49,8 @@ def make_circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.5, 
     >>> X, y = make_circles(10, seed=0); float(np.abs(np.hypot(*X[y == 0].T) - 1).max()) < 1e-12
     True
     """
-    n = _count(n_samples, "n_samples", 2)
-    noise, rng = _scale(noise, "noise"), np.random.default_rng(seed)
+    n = count(n_samples, "n_samples", 2)
+    noise, rng = nonnegative(noise, "noise"), np.random.default_rng(seed)
     if not 0 < factor < 1:
         raise ValueError(f"factor must be between 0 and 1 (the inner radius), got {factor!r}")
     n_out = n // 2
@@ -82,8 +70,8 @@ def make_xor(n_samples: int = 4, noise: float = 0.0, seed: int | None = None) ->
     >>> X, y = make_xor(); X.tolist(), y.tolist()
     ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
     """
-    n = _count(n_samples, "n_samples")
-    noise, rng = _scale(noise, "noise"), np.random.default_rng(seed)
+    n = count(n_samples, "n_samples")
+    noise, rng = nonnegative(noise, "noise"), np.random.default_rng(seed)
     corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     X = corners[np.arange(n) % 4]
     y = (X[:, 0] != X[:, 1]).astype(np.int64)
@@ -97,9 +85,9 @@ def make_blobs(n_samples: int = 100, centers: int = 3, n_features: int = 2, clus
     >>> X, y = make_blobs(30, centers=3, seed=0); X.shape, np.bincount(y).tolist()
     ((30, 2), [10, 10, 10])
     """
-    n = _count(n_samples, "n_samples")
-    k, d = _count(centers, "centers"), _count(n_features, "n_features")
-    std, rng = _scale(cluster_std, "cluster_std"), np.random.default_rng(seed)
+    n = count(n_samples, "n_samples")
+    k, d = count(centers, "centers"), count(n_features, "n_features")
+    std, rng = nonnegative(cluster_std, "cluster_std"), np.random.default_rng(seed)
     middle = rng.uniform(-10.0, 10.0, size=(k, d))
     y = np.arange(n) % k
     return _finish(middle[y], y, std, rng)
@@ -111,9 +99,9 @@ def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2, s
     >>> X, y = make_spirals(90, n_classes=3, seed=0); X.shape, np.bincount(y).tolist()
     ((90, 2), [30, 30, 30])
     """
-    n = _count(n_samples, "n_samples")
-    k = _count(n_classes, "n_classes", 2)
-    noise, rng = _scale(noise, "noise"), np.random.default_rng(seed)
+    n = count(n_samples, "n_samples")
+    k = count(n_classes, "n_classes", 2)
+    noise, rng = nonnegative(noise, "noise"), np.random.default_rng(seed)
     y = np.arange(n) % k
     r = np.empty(n)
     t = np.empty(n)

@@ -23,6 +23,7 @@ import numpy as np
 from autograd_lite import Value, dot
 
 from .activations import OUTPUT_ACTIVATIONS, activate, check_choice
+from .checks import count, finite_array
 from .module import Module
 
 INITS: tuple[str, ...] = ("uniform", "xavier", "he")
@@ -50,12 +51,6 @@ def _draw_weight(init: str, rng: Any, fan_in: int, fan_out: int) -> float:
         bound = math.sqrt(6.0 / (fan_in + fan_out))
         return rng.uniform(-bound, bound)
     return rng.gauss(0.0, math.sqrt(2.0 / fan_in))  # he (Kaiming normal): N(0, 2 / fan_in)
-
-
-def _positive_int(n: Any, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"{what} must be a positive int, got {n!r:.60}")
-    return int(n)
 
 
 def check_input(x: Any, nin: int, what: str = "input") -> list:
@@ -102,7 +97,7 @@ class Neuron(Module):
 
     def __init__(self, nin: int, activation: str = "relu", *, init: str = "uniform", fan_out: int = 1,
                  seed: Seed = None) -> None:
-        self.nin = _positive_int(nin, "Neuron(nin)")
+        self.nin = count(nin, "Neuron(nin)")
         self.activation = check_choice(activation)
         init = check_choice(init, "init", INITS)
         rng = make_rng(seed)
@@ -145,8 +140,8 @@ class Layer(Module):
 
     def __init__(self, nin: int, nout: int, activation: str = "relu", *, init: str = "uniform",
                  seed: Seed = None) -> None:
-        self.nin = _positive_int(nin, "Layer(nin)")
-        nout = _positive_int(nout, "Layer(nout)")
+        self.nin = count(nin, "Layer(nin)")
+        nout = count(nout, "Layer(nout)")
         self.activation = check_choice(activation, allowed=OUTPUT_ACTIVATIONS)
         rng = make_rng(seed)
         neuron_activation = "linear" if activation == "softmax" else activation  # softmax needs the whole layer
@@ -211,10 +206,10 @@ class MLP(Module):
 
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
                  output_activation: str = "linear", init: str = "uniform", seed: Seed = None) -> None:
-        self.nin = _positive_int(nin, "MLP(nin)")
+        self.nin = count(nin, "MLP(nin)")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or len(nouts) == 0:
             raise ValueError(f"MLP(nouts) must be a non-empty list of layer widths, got {nouts!r:.60}")
-        widths = [self.nin] + [_positive_int(n, f"MLP(nouts)[{i}]") for i, n in enumerate(nouts)]
+        widths = [self.nin] + [count(n, f"MLP(nouts)[{i}]") for i, n in enumerate(nouts)]
         self.activation = check_choice(activation)
         self.output_activation = check_choice(output_activation, "output_activation", OUTPUT_ACTIVATIONS)
         self.init = check_choice(init, "init", INITS)
@@ -279,8 +274,8 @@ class MLP(Module):
         for i, (pair, layer) in enumerate(zip(layers, self.layers)):
             if len(pair) != 2:
                 raise ValueError(f"from_numpy: layer {i} must be a (W, b) pair, got {len(pair)} items")
-            W = _finite_array(pair[0], (layer.nout, layer.nin), f"layer {i} W")
-            b = _finite_array(pair[1], (layer.nout,), f"layer {i} b")
+            W = finite_array(pair[0], f"from_numpy: layer {i} W", (layer.nout, layer.nin))
+            b = finite_array(pair[1], f"from_numpy: layer {i} b", (layer.nout,))
             checked.append((W, b))
         for (W, b), layer in zip(checked, self.layers):
             for row, bias, neuron in zip(W.tolist(), b.tolist(), layer.neurons):
@@ -297,15 +292,3 @@ class MLP(Module):
     def __repr__(self) -> str:
         return (f"MLP({self.nin}, {self.nouts}, activation={self.activation!r}, "
                 f"output_activation={self.output_activation!r}, init={self.init!r})")
-
-
-def _finite_array(x: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
-    try:
-        arr = np.asarray(x, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"from_numpy: {what} must be an array of numbers, got {type(x).__name__}") from None
-    if arr.shape != shape:
-        raise ValueError(f"from_numpy: {what} must have shape {shape}, got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"from_numpy: {what} contains a non-finite number")
-    return arr

@@ -5,6 +5,8 @@ example's outputs) or a list of lists (a batch of multi-output examples). ``targ
 numbers of the same shape (class indices for ``cross_entropy``).
 
     >>> from autograd_lite import Value
+
+from .checks import finite_array
     >>> mse_loss([Value(1.0), Value(3.0)], [0.0, 1.0]).data   # ((1-0)^2 + (3-1)^2) / 2
     2.5
 """
@@ -20,6 +22,8 @@ import numpy as np
 
 import autograd_lite as ag
 from autograd_lite import Value
+
+from .checks import finite_array
 
 Outputs = Value | Sequence[Value] | Sequence[Sequence[Value]]
 LOG_FLOOR = -100.0  # PyTorch clamps log(p) at -100 in binary_cross_entropy, so p = 0 or 1 stays finite
@@ -52,14 +56,9 @@ def _flatten(input: Outputs, target: Any, name: str) -> tuple[list[Value], list[
         raise ValueError(f"{name}: input is empty")
     if any(isinstance(t, Value) for t in np.ravel(np.asarray(target, dtype=object))):
         raise ValueError(f"{name}: target must hold plain numbers, not Values (use value.data)")
-    try:
-        t = np.asarray(target, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: target must be numbers, got {type(target).__name__}: {target!r:.60}") from None
+    t = finite_array(target, f"{name}: target")
     if t.shape != shape:
         raise ValueError(f"{name}: input has shape {shape} but target has shape {t.shape}; they must match")
-    if not np.all(np.isfinite(t)):
-        raise ValueError(f"{name}: target must be finite")
     return values, t.ravel().tolist()
 
 

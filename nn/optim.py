@@ -1,6 +1,8 @@
 """Optimizers with PyTorch's update rules: ``SGD`` (momentum, weight decay) and ``Adam``.
 
     >>> from autograd_lite import Value
+
+from .checks import nonnegative
     >>> w = Value(1.0); opt = SGD([w], lr=0.1); (w * w).backward(); opt.step(); w.data   # 1 - 0.1 * 2
     0.8
 """
@@ -8,20 +10,11 @@
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable
-from typing import Any
 
 from autograd_lite import Value
 
-
-def _rate(x: Any, what: str, upper: float | None = None) -> float:
-    """A finite float >= 0 (and < upper when given), or a ValueError naming ``what``."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x) or x < 0:
-        raise ValueError(f"{what} must be a finite number >= 0, got {x!r:.60}")
-    if upper is not None and x >= upper:
-        raise ValueError(f"{what} must be < {upper}, got {x!r}")
-    return float(x)
+from .checks import nonnegative
 
 
 class Optimizer:
@@ -64,9 +57,9 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0, weight_decay: float = 0.0) -> None:
         super().__init__(params)
-        self.lr = _rate(lr, "lr")
-        self.momentum = _rate(momentum, "momentum")
-        self.weight_decay = _rate(weight_decay, "weight_decay")
+        self.lr = nonnegative(lr, "lr")
+        self.momentum = nonnegative(momentum, "momentum")
+        self.weight_decay = nonnegative(weight_decay, "weight_decay")
         self._buffers: list[float | None] = [None] * len(self.params)
 
     def step(self) -> None:
@@ -92,12 +85,12 @@ class Adam(Optimizer):
     def __init__(self, params: Iterable[Value], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         super().__init__(params)
-        self.lr = _rate(lr, "lr")
+        self.lr = nonnegative(lr, "lr")
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r:.60}")
-        self.betas = (_rate(betas[0], "betas[0]", 1.0), _rate(betas[1], "betas[1]", 1.0))
-        self.eps = _rate(eps, "eps")
-        self.weight_decay = _rate(weight_decay, "weight_decay")
+        self.betas = (nonnegative(betas[0], "betas[0]", 1.0), nonnegative(betas[1], "betas[1]", 1.0))
+        self.eps = nonnegative(eps, "eps")
+        self.weight_decay = nonnegative(weight_decay, "weight_decay")
         self.t = 0
         self._m = [0.0] * len(self.params)
         self._v = [0.0] * len(self.params)

@@ -32,6 +32,7 @@ import numpy as np
 from autograd_lite import OPS, array_math
 
 from .activations import ACTIVATION_PARAMS, ACTIVATIONS, OUTPUT_ACTIVATIONS, check_choice
+from .checks import finite_array
 
 LOSSES: dict[str, tuple[str, ...]] = {
     "bce": ("sigmoid",),
@@ -108,24 +109,20 @@ def _check_layers(layers: Layers, n_in: int) -> list[tuple[np.ndarray, np.ndarra
     for i, pair in enumerate(layers):
         if len(pair) != 2:
             raise ValueError(f"layers[{i}] must be a (W, b) pair, got {len(pair)} items")
-        W, b = np.asarray(pair[0], dtype=float), np.asarray(pair[1], dtype=float)
+        W, b = finite_array(pair[0], f"layers[{i}]: W"), finite_array(pair[1], f"layers[{i}]: b")
         if W.ndim != 2 or W.shape[1] != n_in:
             raise ValueError(f"layers[{i}]: W must have shape (n_out, {n_in}), got {W.shape}")
         if b.shape != (W.shape[0],):
             raise ValueError(f"layers[{i}]: b must have shape ({W.shape[0]},), got {b.shape}")
-        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
-            raise ValueError(f"layers[{i}]: W and b must be finite")
         checked.append((W, b))
         n_in = W.shape[0]
     return checked
 
 
 def _as_columns(X: Any) -> np.ndarray:
-    X = np.asarray(X, dtype=float)
+    X = finite_array(X, "X")
     if X.ndim not in (1, 2):
         raise ValueError(f"X must have shape (n_in,) or (n_in, m) with examples as columns, got {X.shape}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("X must be finite")
     return X[:, None] if X.ndim == 1 else X
 
 
@@ -136,15 +133,13 @@ def _targets(T: Any, Y: np.ndarray, loss: str, single: bool) -> np.ndarray:
         if not np.issubdtype(T.dtype, np.integer) or T.min() < 0 or T.max() >= Y.shape[0]:
             raise ValueError(f"class indices must be integers in [0, {Y.shape[0]}), got {T.tolist()}")
         return np.eye(Y.shape[0])[:, np.atleast_1d(T)]  # y~_k = [y = k], one column per example
-    given = np.asarray(T, dtype=float)
+    given = finite_array(T, "T")
     # one example gives T as (n_L,); a batch with one output unit may give it as (m,)
     flat = given.ndim == 1 and given.size == Y.size and (single or Y.shape[0] == 1)
     T = given.reshape(Y.shape) if flat else given
     if T.shape != Y.shape:
         want = (Y.shape[0],) if single else Y.shape
         raise ValueError(f"T must have the output's shape {want}, got {given.shape}")
-    if not np.all(np.isfinite(T)):
-        raise ValueError("T must be finite")
     if loss == "bce" and (T.min() < 0 or T.max() > 1):
         raise ValueError("bce targets must be in [0, 1]")
     return T

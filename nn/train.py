@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from autograd_lite import Value, no_grad
 
+from .checks import count, finite_array
 from .losses import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, hinge_loss, mse_loss
 from .module import Module
 from .optim import Adam, Optimizer
@@ -81,14 +82,10 @@ def _resolve_loss(loss: str | LossFn) -> tuple[LossFn, Callable | None]:
 
 
 def _check_data(model: Any, X: Any, y: Any, loss: str | LossFn) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2:
-        raise ValueError(f"X must have shape (m, n_in), one example per row; got shape {X.shape}")
+    X = _rows(X)
     nin = getattr(model, "nin", X.shape[1])
     if X.shape[1] != nin:
         raise ValueError(f"X has {X.shape[1]} features per row but the model takes {nin} inputs")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("X must be finite")
     y = np.asarray(y)
     if y.ndim == 0 or len(y) != len(X):
         raise ValueError(f"y must have one entry per row of X ({len(X)}), got shape {y.shape}")
@@ -98,6 +95,13 @@ def _check_data(model: Any, X: Any, y: Any, loss: str | LossFn) -> tuple[np.ndar
     elif y.dtype.kind not in "biuf" or not np.all(np.isfinite(y)):
         raise ValueError("y must hold finite numbers")
     return X, y
+
+
+def _rows(X: Any) -> np.ndarray:
+    X = finite_array(X, "X")
+    if X.ndim != 2:
+        raise ValueError(f"X must have shape (m, n_in), one example per row; got shape {X.shape}")
+    return X
 
 
 def _accuracy(correct: Callable | None, outputs: np.ndarray, y: np.ndarray) -> float | None:
@@ -123,13 +127,9 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | LossFn, optimizer: Optimiz
     """
     loss_fn, correct = _resolve_loss(loss)
     X, y = _check_data(model, X, y, loss)
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
+    epochs = count(epochs, "epochs", 0)
     m = len(X)
-    if batch_size is None:
-        batch_size = m
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+    batch_size = m if batch_size is None else count(batch_size, "batch_size")
     optimizer = Adam(model.parameters(), lr=0.01) if optimizer is None else optimizer
     rng = np.random.default_rng(seed)
     rows = X.tolist()
@@ -172,7 +172,4 @@ def predict(model: Callable, X: Any) -> np.ndarray:
     >>> import nn; predict(nn.MLP(2, [3], seed=0), np.zeros((5, 2))).shape
     (5, 3)
     """
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2:
-        raise ValueError(f"X must have shape (m, n_in), one example per row; got shape {X.shape}")
-    return _data([model(x) for x in X.tolist()])
+    return _data([model(x) for x in _rows(X).tolist()])

@@ -156,7 +156,7 @@ def test_to_numpy_shape_convention_and_round_trip():
 @pytest.mark.parametrize("bad, message", [
     ([(np.zeros((4, 3)), np.zeros(4))], "expected 2"),
     ([(np.zeros((3, 4)), np.zeros(4)), (np.zeros((2, 4)), np.zeros(2))], "layer 0 W must have shape (4, 3)"),
-    ([(np.zeros((4, 3)), np.zeros(4)), (np.zeros((2, 4)), np.array([0.0, np.nan]))], "layer 1 b contains a non-finite"),
+    ([(np.zeros((4, 3)), np.zeros(4)), (np.zeros((2, 4)), np.array([0.0, np.nan]))], "layer 1 b must be finite"),
 ])
 def test_from_numpy_rejects_bad_arrays_and_changes_nothing(bad, message):
     model = nn.MLP(3, [4, 2], seed=0)
