@@ -188,6 +188,11 @@ def _train(args: argparse.Namespace) -> int:
     correct = round(accuracy * len(X))
     print(f"final accuracy {accuracy:.3f} ({correct}/{len(X)}), loss {final_loss:.4f}")
     if args.plot:
+        try:
+            import matplotlib
+        except ImportError:
+            raise RuntimeError("--plot needs matplotlib: pip install matplotlib (or autograd-lite[plot])") from None
+        matplotlib.use("Agg")  # a file, no window
         path = plot_decision_boundary(model, X, y, args.plot, title=f"{args.dataset}: accuracy {accuracy:.3f}")
         print(f"wrote {path}", file=sys.stderr)
     return EXIT_OK
@@ -215,44 +220,50 @@ def _dataset(nn, name: str, samples: int | None, seed: int):
     return X, y, 3, 150
 
 
-def plot_decision_boundary(model, X, y, path: str | Path, title: str = "", resolution: int = 60) -> Path:
-    """Save a plot of the model's decision regions with the data on top; returns the path.
+def plot_decision_boundary(model, X, y, path: str | Path | None = None, *, title: str = "", threshold: float = 0.0,
+                           resolution: int = 60, ax=None):
+    """The model's decision regions with the data on top: saved to ``path`` (returned), else the Figure.
 
-    >>> import nn, numpy as np; m = nn.MLP(2, [1], seed=0)
-    >>> plot_decision_boundary(m, np.zeros((2, 2)), np.array([0, 1]), "/tmp/b.png").name  # doctest: +SKIP
-    'b.png'
+    >>> import nn, numpy as np; X, y = nn.datasets.make_moons(20, seed=0)
+    >>> plot_decision_boundary(nn.MLP(2, [1], seed=0), X, y, "/tmp/boundary.png").name  # doctest: +SKIP
+    'boundary.png'
+
+    One output: class 1 where it exceeds ``threshold`` (0 for a logit, 0.5 for a probability);
+    several outputs: the arg max. ``ax``: draw into this matplotlib Axes.
     """
     try:
-        import matplotlib
+        import matplotlib.pyplot as plt
     except ImportError:
-        raise RuntimeError("--plot needs matplotlib: pip install matplotlib (or autograd-lite[plot])") from None
-    matplotlib.use("Agg")  # no display needed
-    import matplotlib.pyplot as plt
+        raise RuntimeError("plotting needs matplotlib: pip install matplotlib (or autograd-lite[plot])") from None
     import numpy as np
     from matplotlib.colors import ListedColormap
 
     import nn
 
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
     pad = 0.5
     xs = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, resolution)
     ys = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, resolution)
-    grid = np.array([(a, b) for b in ys for a in xs])
-    out = nn.predict(model, grid)
+    out = nn.predict(model, np.array([(a, b) for b in ys for a in xs]))
     classes = out.shape[1] if out.ndim == 2 and out.shape[1] > 1 else 2
     colours = ListedColormap(["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"][:classes])
-    fig, ax = plt.subplots(figsize=(5.5, 4.5), dpi=110)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4.5), dpi=110)
     if classes > 2:  # the arg max of the logits
         regions, levels = out.argmax(axis=1), np.arange(classes + 1) - 0.5
-    else:  # one logit: its sign, contoured at 0 so the boundary is smooth
+    else:  # one output: contoured at the threshold, so the boundary is smooth
         regions = out.reshape(-1)
-        levels = [min(regions.min(), 0.0) - 1.0, 0.0, max(regions.max(), 0.0) + 1.0]
+        levels = [min(regions.min(), threshold) - 1.0, threshold, max(regions.max(), threshold) + 1.0]
     regions = regions.reshape(resolution, resolution)
     ax.contourf(xs, ys, regions, alpha=0.22, cmap=colours, levels=levels)
     if classes == 2:
-        ax.contour(xs, ys, regions, levels=[0.0], colors="k", linewidths=0.8)
+        ax.contour(xs, ys, regions, levels=[threshold], colors="k", linewidths=0.8)
     ax.scatter(X[:, 0], X[:, 1], c=y, cmap=colours, vmin=-0.5, vmax=classes - 0.5, edgecolors="k", s=22)
     ax.set(title=title, xlabel="x1", ylabel="x2")
+    fig = ax.figure
     fig.tight_layout()
+    if path is None:
+        return fig
     path = Path(path)
     fig.savefig(path)
     plt.close(fig)

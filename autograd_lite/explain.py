@@ -110,6 +110,9 @@ class Explanation:
     def __str__(self) -> str:
         return self.to_text()
 
+    def __repr__(self) -> str:
+        return f"Explanation(root={self.names[self.root]!r}, {len(self.forward)} nodes, {len(self.steps)} steps)"
+
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
 
@@ -364,6 +367,10 @@ class LayerView:
 
     def __str__(self) -> str:
         return self.to_text()
+
+    def __repr__(self) -> str:
+        worst = max(layer.difference() for layer in self.layers)
+        return f"LayerView(loss={self.loss!r}, {len(self.layers)} layers, largest difference {worst:.2g})"
 
     def _repr_markdown_(self) -> str:
         return "```\n" + self.to_text() + "\n```"
