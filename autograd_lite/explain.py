@@ -258,6 +258,12 @@ def _latex_text(text: str) -> str:
     return re.sub(r"([_#%&${}])", r"\\\1", text)
 
 
+def _latex_bindings(bindings: str, tex: Any) -> str:
+    """"a = w, b = x" -> "a = \\mathrm{w},\\ b = \\mathrm{x}" (formula names in math italics, node names upright)."""
+    pairs = (part.partition(" = ") for part in bindings.split(", "))
+    return r",\ ".join(f"{_latex_var(var)} = {tex(name)}" for var, _, name in pairs)
+
+
 def _latex_expression(text: str) -> str:
     """An op table forward text ("tanh(u)", "u**3", "a * b", "sum(x_1, ..., x_9)") as LaTeX."""
     text = re.sub(r"\*\*(-?[\d.]+|\w+)", r"^{\1}", text).replace("*", r"\cdot").replace("...", r"\dots")
@@ -320,7 +326,7 @@ def _markdown(e: Explanation, precision: int) -> str:
         out.append(
             f"{s.index}. edge `{s.input_name}` → `{s.name}`: "
             f"${frac(s.name, s.input_name)} = {s.formula_latex} = {num(s.local)}$ "
-            + (f"(with ${_latex_text(s.bindings)}$); " if s.bindings else "; ")
+            + (f"(with ${_latex_bindings(s.bindings, tex)}$); " if s.bindings else "; ")
             + f"${frac(root, s.input_name)} \\mathrel{{+}}= {num(s.upstream)} \\cdot {num(s.local)}"
             f" = {num(s.contribution)}$, "
             f"total ${num(s.total)}$ ({share})"
