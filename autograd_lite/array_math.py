@@ -22,7 +22,7 @@ from .scalar_math import exp_limit
 Array = Any  # an ndarray, or a float where a formula passes a constant (``m.div(1.0, b)``)
 
 __all__ = ["abs", "cos", "div", "elu", "exp", "exp_limit", "leaky_relu", "log", "logsumexp", "pow",
-           "relu", "sigmoid", "sign", "sin", "softplus", "sqrt", "step", "tanh"]
+           "relu", "sigmoid", "sign", "sin", "softplus", "sqrt", "step", "tanh", "xlogy"]
 
 
 def _fail(error: type[Exception], reason: str, bad: np.ndarray, *values: Array) -> Exception:
@@ -121,6 +121,15 @@ def step(x: Array) -> Array:
 
 def sign(x: Array) -> Array:
     return np.sign(x).astype(float)
+
+
+def xlogy(x: Array, y: Array) -> Array:
+    """x * log(y), 0 where x == 0 (as ``scalar_math.xlogy``)."""
+    zero = np.equal(x, 0.0)
+    bad = ~zero & np.less_equal(y, 0.0)
+    if bad.any():
+        raise _fail(ValueError, "log is only defined for positive numbers", bad, y)
+    return np.where(zero, 0.0, x * np.log(np.where(zero, 1.0, y)))
 
 
 sin = np.sin

@@ -7,6 +7,7 @@ themselves graphs that can be differentiated again (second, third ... derivative
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from types import SimpleNamespace
 
@@ -37,7 +38,8 @@ def reverse_pass(order: list[Value], root: Value, gradient: float) -> None:
             if g == 0.0:  # nothing flows back through here (e.g. a dead ReLU)
                 continue
             if g - g != 0.0:  # inf or nan: stop before anything is written
-                raise OverflowError(f"the gradient reaching this node is {g}, not a finite float")
+                node = _overflow_source(order, node)
+                raise OverflowError("a gradient overflowed: it is larger than the largest float")
             inputs = node.inputs
             if not inputs:
                 continue
@@ -58,6 +60,24 @@ def reverse_pass(order: list[Value], root: Value, gradient: float) -> None:
         raise type(error)(_backward_failure(node, str(error))) from None
 
 
+def _overflow_source(order: list[Value], reached: Value) -> Value:
+    """The first node whose local derivative times its gradient overflowed before ``reached``.
+
+    Only runs after an overflow was seen, to name the op that caused it rather than the node
+    where the infinity landed. Falls back to ``reached`` (finite parts that summed to inf).
+    """
+    for node in reversed(order):
+        if node is reached:
+            break
+        if not node.inputs or node._g == 0.0:
+            continue
+        xs = tuple(x.data for x in node.inputs)
+        partials = OPS[node.op].local(scalar_math, xs, node.data, node.param)
+        if any(not math.isfinite(d * node._g) for d in partials):
+            return node
+    return reached
+
+
 def _backward_failure(node: Value, reason: str) -> str:
     if not node.op:
         return f"backward: leaf {node!r}: {reason}"
@@ -74,6 +94,8 @@ value_math = SimpleNamespace(
     tanh=Value.tanh, sigmoid=Value.sigmoid,
     pow=lambda a, p: a ** p,
     div=lambda a, b: a / b,
+    relu=Value.relu,
+    xlogy=lambda x, y: 0.0 if x.data == 0.0 else x * y.log(),
     step=lambda v: scalar_math.step(v.data),
     sign=lambda v: scalar_math.sign(v.data),
 )

@@ -262,7 +262,10 @@ def _as_float(x: Any, what: str) -> float:
         raise TypeError(
             f"{what} must be a real number (int, float, bool or numpy scalar), got {type(x).__name__}: {x!r:.60}"
         )
-    x = float(x)
+    try:
+        x = float(x)
+    except OverflowError:
+        raise ValueError(f"{what} must be a finite number, got an integer too large for a float") from None
     if not math.isfinite(x):
         raise ValueError(f"{what} must be a finite number, got {x}")
     return x

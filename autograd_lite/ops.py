@@ -105,11 +105,11 @@ _table = [
        "-{0}", ("-1",), ("-1",)),
     Op("pow", "**{p}", 1,
        lambda m, xs, p: m.pow(xs[0], p),
-       lambda m, xs, y, p: (p * m.pow(xs[0], p - 1.0),),
+       lambda m, xs, y, p: (p * m.pow(xs[0], p - 1.0) if p != 0.0 else 0.0,),  # u**0 is constant, even at u = 0
        "{0}**{p}", ("p * u^(p-1)",), (r"p\,u^{p-1}",)),
     Op("powv", "**", 2,
        lambda m, xs, p: m.pow(xs[0], xs[1]),
-       lambda m, xs, y, p: (xs[1] * m.pow(xs[0], xs[1] - 1.0), y * m.log(xs[0])),
+       lambda m, xs, y, p: (xs[1] * m.pow(xs[0], xs[1] - 1.0), m.xlogy(y, xs[0])),  # a^b log a -> 0 as a -> 0+
        "{0}**{1}", ("b * a^(b-1)", "a^b * log(a)"), (r"b\,a^{b-1}", r"a^b \ln a")),
     Op("exp", "exp", 1,
        lambda m, xs, p: m.exp(xs[0]),
@@ -141,8 +141,9 @@ _table = [
        "leaky_relu({0}, {p})", ("1 if u > 0 else slope",), (r"[u > 0] + \alpha [u \le 0]",)),
     Op("elu", "ELU({p})", 1,
        lambda m, xs, p: m.elu(xs[0], p),
-       lambda m, xs, y, p: (m.step(xs[0]) + (1.0 - m.step(xs[0])) * (y + p),),
-       "elu({0}, {p})", ("1 if u > 0 else elu(u) + alpha",), (r"[u > 0] + [u \le 0](y + \alpha)",)),
+       # alpha e^u from u itself (exp(-relu(-u)) = e^min(u, 0)): y + alpha would cancel in the tail
+       lambda m, xs, y, p: (m.step(xs[0]) + (1.0 - m.step(xs[0])) * p * m.exp(-m.relu(-xs[0])),),
+       "elu({0}, {p})", ("1 if u > 0 else alpha * exp(u)",), (r"[u > 0] + [u \le 0]\,\alpha e^{u}",)),
     Op("softplus", "softplus", 1,
        lambda m, xs, p: m.softplus(xs[0]),
        lambda m, xs, y, p: (m.sigmoid(xs[0]),),
