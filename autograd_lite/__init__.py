@@ -7,7 +7,8 @@
 Public API: ``Value``; n-ary nodes ``sum``, ``dot``, ``logsumexp``; ``grad`` (higher order
 with ``create_graph=True``); ``no_grad``; the op table ``OPS``; ``topological_order``;
 pictures and the chain rule step by step: ``draw``, ``render``, ``explain``,
-``explain_layers`` (an ``nn.MLP`` layer by layer beside the notes' formulas).
+``explain_layers`` (an ``nn.MLP`` layer by layer beside the notes' formulas); ``compile``
+(a per-sample loss traced once into a ``Tape`` that trains on whole numpy batches).
 """
 
 from .backprop import grad
@@ -16,11 +17,15 @@ from .engine import Value, dot, is_grad_enabled, logsumexp, no_grad, sum
 from .explain import explain, explain_layers
 from .graph import topological_order
 from .ops import OPS, Op
+from .tape import Tape, TraceError, compile  # noqa: A004 - as torch.compile
 
 __all__ = [
     "OPS",
     "Op",
+    "Tape",
+    "TraceError",
     "Value",
+    "compile",
     "dot",
     "draw",
     "explain",
