@@ -34,7 +34,11 @@ Input = Sequence[Value | float] | np.ndarray
 # --- construction helpers ----------------------------------------------------------------
 def make_rng(seed: Seed) -> Any:
     """A random source: ``random.Random(seed)`` for an int, the object itself for a Random, and the
-    global ``random`` module for None (so ``random.seed(1337)`` reproduces micrograd's weights)."""
+    global ``random`` module for None (so ``random.seed(1337)`` reproduces micrograd's weights).
+
+    >>> make_rng(0).random() == random.Random(0).random(), make_rng(None) is random
+    (True, True)
+    """
     if seed is None or seed is random:
         return random
     if isinstance(seed, random.Random):
@@ -109,11 +113,19 @@ class Neuron(Module):
         return [*self.w, self.b]
 
     def linear(self, x: Sequence[Value | float]) -> Value:
-        """The pre-activation z = w . a + b, for an already checked input."""
+        """The pre-activation z = w . a + b, for an already checked input.
+
+        >>> n = Neuron(2, seed=0); z = n.linear([1.0, 2.0]); z.op, z.inputs[0].op   # add(dot(w, a), b)
+        ('add', 'dot')
+        """
         return dot(self.w, x) + self.b
 
     def forward(self, x: Sequence[Value | float]) -> Value:
-        """a = g(z), for an already checked input."""
+        """a = g(z), for an already checked input (``__call__`` checks it first).
+
+        >>> Neuron(2, activation="tanh", seed=0).forward([1.0, 2.0]).op
+        'tanh'
+        """
         z = self.linear(x)
         return z if self.activation == "linear" else activate(self.activation, [z])[0]
 
@@ -156,11 +168,19 @@ class Layer(Module):
         return [p for n in self.neurons for p in n.parameters()]
 
     def linear(self, x: Sequence[Value | float]) -> list[Value]:
-        """z = W a + b for an already checked input (notes 004: z^l = W^l a^{l-1} + b^l)."""
+        """z = W a + b for an already checked input (notes 004: z^l = W^l a^{l-1} + b^l).
+
+        >>> [v.op for v in Layer(2, 3, seed=0).linear([1.0, 2.0])]
+        ['add', 'add', 'add']
+        """
         return [n.linear(x) for n in self.neurons]
 
     def forward(self, x: Sequence[Value | float]) -> list[Value]:
-        """a = g(z) as a list (even for one neuron), for an already checked input."""
+        """a = g(z) as a list (even for one neuron), for an already checked input.
+
+        >>> len(Layer(2, 1, seed=0).forward([1.0, 2.0]))
+        1
+        """
         return activate(self.activation, self.linear(x))
 
     def __call__(self, x: Input) -> Value | list[Value]:
@@ -168,7 +188,11 @@ class Layer(Module):
         return out[0] if len(out) == 1 else out
 
     def to_numpy(self) -> tuple[np.ndarray, np.ndarray]:
-        """(W, b): W has shape (nout, nin), row j holding neuron j's weights, so z = W a + b; b has shape (nout,)."""
+        """(W, b): W has shape (nout, nin), row j holding neuron j's weights, so z = W a + b; b has shape (nout,).
+
+        >>> [a.shape for a in Layer(3, 2, seed=0).to_numpy()]
+        [(2, 3), (2,)]
+        """
         W = np.array([[w.data for w in n.w] for n in self.neurons])
         b = np.array([n.b.data for n in self.neurons])
         return W, b
@@ -285,7 +309,11 @@ class MLP(Module):
         return self
 
     def config(self) -> dict[str, Any]:
-        """The constructor arguments that fix the architecture (the seed does not: the weights are saved)."""
+        """The constructor arguments that fix the architecture (the seed does not: the weights are saved).
+
+        >>> MLP(2, [3, 1], seed=0).config()["nouts"]
+        [3, 1]
+        """
         return {"nin": self.nin, "nouts": self.nouts, "activation": self.activation,
                 "output_activation": self.output_activation, "init": self.init}
 

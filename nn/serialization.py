@@ -74,6 +74,10 @@ def load(path: str | os.PathLike, model: Module | None = None) -> Module:
 
     Raises ValueError naming the wrong entry (bad JSON, format, version, model kind, config,
     missing / extra / renamed parameter, non-number, non-finite); ``model`` is then unchanged.
+
+    >>> import os, tempfile, nn; path = os.path.join(tempfile.mkdtemp(), "m.json"); nn.MLP(2, [1], seed=0).save(path)
+    >>> load(path, model=nn.MLP(2, [1], seed=5)).state_dict() == nn.MLP(2, [1], seed=0).state_dict()
+    True
     """
     path = os.fspath(path)
     with open(path, encoding="utf-8") as f:
