@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm  # the plain bar: it also works in notebooks without ipywidgets
 
 from autograd_lite import Value, no_grad
 
@@ -97,6 +97,20 @@ def _check_data(model: Any, X: Any, y: Any, loss: str | LossFn) -> tuple[np.ndar
     return X, y
 
 
+# the output activation each loss expects: the *_with_logits and cross_entropy losses apply their own squashing
+EXPECTED_OUTPUT = {"bce": "sigmoid", "bce_with_logits": "linear", "cross_entropy": "linear", "hinge": "linear"}
+
+
+def _check_model_fits_loss(model: Any, loss: str | LossFn) -> None:
+    output = getattr(model, "output_activation", None)
+    if output is None or callable(loss) or loss not in EXPECTED_OUTPUT or output == EXPECTED_OUTPUT[loss]:
+        return
+    hint = {"bce": "a sigmoid output (or use loss='bce_with_logits' with a linear one)",
+            "cross_entropy": "a linear output: it takes logits and applies the softmax itself"}.get(
+        loss, "a linear output: it takes raw scores (logits)")
+    raise ValueError(f"loss={loss!r} needs {hint}; this model's output_activation is {output!r}")
+
+
 def _rows(X: Any) -> np.ndarray:
     X = finite_array(X, "X")
     if X.ndim != 2:
@@ -126,6 +140,7 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | LossFn, optimizer: Optimiz
     ``batch_size=None`` uses the whole set each step. ``progress`` shows a tqdm bar.
     """
     loss_fn, correct = _resolve_loss(loss)
+    _check_model_fits_loss(model, loss)
     X, y = _check_data(model, X, y, loss)
     epochs = count(epochs, "epochs", 0)
     m = len(X)

@@ -90,6 +90,14 @@ def test_progress_bar_can_be_shown(capsys):
     assert "epoch" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("output, loss", [("softmax", "cross_entropy"), ("sigmoid", "bce_with_logits"),
+                                          ("linear", "bce"), ("tanh", "hinge")])
+def test_model_output_that_does_not_suit_the_loss_is_rejected(output, loss):
+    X, y = nn.datasets.make_xor()
+    with pytest.raises(ValueError, match=f"loss='{loss}' needs .* output_activation is '{output}'"):
+        nn.fit(nn.MLP(2, [3, 2], output_activation=output, seed=0), X, y, loss=loss, progress=False)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(loss="l1"), "loss must be one of"),
     (dict(loss="mse", X=np.zeros(4)), r"X must have shape \(m, n_in\)"),

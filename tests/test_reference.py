@@ -7,8 +7,12 @@ dC/db = delta (eq. 23a-b), and the engine's dL/dz at every pre-activation equals
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 from nn import reference
@@ -65,12 +69,8 @@ def _targets(loss, n_out, m, rng):
     return rng.normal(0.0, 1.0, size=(n_out, m))
 
 
-@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: f"{s[0]}-{'x'.join(map(str, s[1]))}-{s[2]}-m{s[3]}")
-@pytest.mark.parametrize("output, loss, variant", PAIRS, ids=[p[2] + "-" + p[0] for p in PAIRS])
-@pytest.mark.parametrize("hidden", nn.ACTIVATIONS)
-def test_engine_gradients_and_deltas_equal_the_closed_form(hidden, output, loss, variant, shape):
-    n_in, widths, n_out, m = shape
-    seed = abs(hash((hidden, variant, tuple(widths), m))) % 10_000
+def _check_against_reference(hidden, output, loss, variant, n_in, widths, n_out, m, seed):
+    """Build the engine's model and cost, backpropagate, and hold every gradient and delta to nn.reference."""
     rng = np.random.default_rng(seed)
     model = _engine_model(n_in, widths, n_out, hidden, output, variant, seed)
     X = rng.normal(0.0, 1.0, size=(n_in, m))
@@ -87,10 +87,10 @@ def test_engine_gradients_and_deltas_equal_the_closed_form(hidden, output, loss,
     if m == 1:  # one example: the notes' vectors, X of shape (n_in,)
         bp = reference.backprop(model.to_numpy(), X[:, 0], T[..., 0] if loss != "cross_entropy" else int(T[0]),
                                 hidden=hidden, output=output, loss=loss)
-        deltas = [d[:, None] for d in bp.delta]
+        deltas, zs = [d[:, None] for d in bp.delta], [z[:, None] for z in bp.z]
     else:
         bp = reference.backprop(model.to_numpy(), X, T, hidden=hidden, output=output, loss=loss)
-        deltas = bp.delta
+        deltas, zs = bp.delta, bp.z
 
     assert cost.data == pytest.approx(bp.cost, rel=1e-10, abs=1e-12)
     for i, layer in enumerate(model.layers):
@@ -102,7 +102,23 @@ def test_engine_gradients_and_deltas_equal_the_closed_form(hidden, output, loss,
         dz = np.array([[t.z[i][k].grad for t in traces] for k in range(layer.nout)]) * m
         np.testing.assert_allclose(dz, deltas[i], rtol=1e-10, atol=1e-10, err_msg=f"delta of layer {i + 1}")
         z = np.array([[v.data for v in t.z[i]] for t in traces]).T
-        np.testing.assert_allclose(z, bp.z[i] if m > 1 else bp.z[i][:, None], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(z, zs[i], rtol=1e-12, atol=1e-12, err_msg=f"z of layer {i + 1}")
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: f"{s[0]}-{'x'.join(map(str, s[1]))}-{s[2]}-m{s[3]}")
+@pytest.mark.parametrize("output, loss, variant", PAIRS, ids=[p[2] + "-" + p[0] for p in PAIRS])
+@pytest.mark.parametrize("hidden", nn.ACTIVATIONS)
+def test_engine_gradients_and_deltas_equal_the_closed_form(hidden, output, loss, variant, shape):
+    seed = zlib.crc32(f"{hidden}-{variant}-{shape}".encode())  # stable across runs (hash() is salted)
+    _check_against_reference(hidden, output, loss, variant, *shape, seed)
+
+
+@settings(max_examples=40, deadline=None)
+@given(hidden=st.sampled_from(nn.ACTIVATIONS), pair=st.sampled_from(PAIRS), n_in=st.integers(1, 4),
+       widths=st.lists(st.integers(1, 5), min_size=1, max_size=4), n_out=st.integers(1, 4), m=st.integers(1, 6),
+       seed=st.integers(0, 2**32 - 1))
+def test_random_architectures_agree_with_the_closed_form(hidden, pair, n_in, widths, n_out, m, seed):
+    _check_against_reference(hidden, *pair, n_in, widths, n_out, m, seed)
 
 
 # --- the reference checked on its own: finite differences of its own cost -----------------
