@@ -119,11 +119,7 @@ def _rows(X: Any) -> np.ndarray:
 
 
 def _accuracy(correct: Callable | None, outputs: np.ndarray, y: np.ndarray) -> float | None:
-    if correct is None:
-        return None
-    if outputs.ndim > y.ndim and outputs.shape[-1] == 1 and correct is not LOSSES["cross_entropy"][1]:
-        outputs = outputs[..., 0]
-    return float(np.mean(correct(outputs, y)))
+    return None if correct is None else float(np.mean(correct(outputs, y)))
 
 
 def fit(model: Module, X: Any, y: Any, *, loss: str | LossFn, optimizer: Optimizer | None = None,

@@ -114,3 +114,18 @@ def test_bad_arguments_raise_clear_errors(kwargs, message):
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         nn.fit(nn.MLP(2, [2, 1], seed=0), args.pop("X"), args.pop("y"), progress=False, **args)
+
+
+def test_multi_output_regression_and_multi_label_targets():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 2))
+    Y = np.c_[X[:, 0] + X[:, 1], X[:, 0] - X[:, 1]]  # a linear map: a linear model fits it exactly
+    model = nn.MLP(2, [2], activation="linear", seed=0)
+    history = nn.fit(model, X, Y, loss="mse", optimizer=nn.Adam(model.parameters(), lr=0.1), epochs=60,
+                     batch_size=4, progress=False)
+    assert history.loss[-1] < 1e-3 * history.loss[0]
+    labels = (Y > 0).astype(float)
+    multi = nn.MLP(2, [4, 2], seed=0)
+    history = nn.fit(multi, X, labels, loss="bce_with_logits", epochs=2, progress=False)
+    assert 0.0 <= history.accuracy[-1] <= 1.0
+    assert nn.evaluate(multi, X, labels, loss="bce_with_logits")[1] == np.mean((nn.predict(multi, X) > 0) == labels)
