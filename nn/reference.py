@@ -18,7 +18,8 @@ Losses (C is the cost, averaged over the m examples, eq. 9; delta is per example
   T may be one-hot (same shape as the output) or class indices (shape () or (m,)).
 - ``"mse"`` with any other output: L = 1/2 ||y - t||^2 (the notes' 1/2, note 002), so C = 1/(2m) sum ||y - t||^2
   and delta^L = (y - t) * g'(z^L) (note 004), which is y - t for a linear output.
-The activations g and their derivatives g' come from the engine's op table, the one place they are written.
+The activations g and their derivatives g' come from the engine's op table, the one place they are written;
+ReLU'(0) is 0 there (note 002 and PyTorch; note 001's Heaviside H(0) = 1 differs only at exactly z = 0).
 """
 
 from __future__ import annotations
