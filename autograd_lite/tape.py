@@ -326,6 +326,17 @@ def _build_groups(order: list[Any], batch: dict[Any, bool], row: dict[Any, int],
 
 
 # --- the compiled function ----------------------------------------------------------------
+@dataclass
+class _Run:
+    """One call's buffers: U (uniform rows, shape (n, 1)), V (batch rows, shape (n, B)), and per group
+    the inputs the forward pass read, which the backward pass reuses."""
+
+    U: np.ndarray
+    V: np.ndarray
+    B: int
+    saved: list[tuple]
+
+
 class Tape:
     """A function of Values compiled into a flat program that runs on numpy batches.
 
@@ -388,20 +399,24 @@ class Tape:
     # --- public ----------------------------------------------------------------------------
     def __call__(self, *inputs: Any) -> np.ndarray:
         """The function's value for every sample: an array of shape (B,)."""
-        U, V, B = self._forward(inputs)
+        run = self._forward(inputs)
         in_batch, r = self._root
-        return V[r].copy() if in_batch else np.full(B, U[r, 0])
+        return run.V[r].copy() if in_batch else np.full(run.B, run.U[r, 0])
 
     def value_and_grad(self, *inputs: Any) -> tuple[float, np.ndarray]:
         """(loss, gradients): the outputs reduced over the batch (mean or sum), and d loss / d parameter.
 
         The gradients are an array with one entry per parameter, in ``tape.parameters`` order.
         """
-        U, V, B = self._forward(inputs)
+        run = self._forward(inputs)
         in_batch, r = self._root
-        scale = 1.0 / B if self.reduction == "mean" else 1.0
-        loss = float(V[r].sum() * scale) if in_batch else float(U[r, 0] * (1.0 if self.reduction == "mean" else B))
-        GU, _ = self._backward(U, V, B, scale if in_batch else (1.0 if self.reduction == "mean" else float(B)))
+        if in_batch:  # d loss / d output_b = 1/B (mean) or 1 (sum)
+            seed = 1.0 / run.B if self.reduction == "mean" else 1.0
+            loss = float(run.V[r].sum() * seed)
+        else:  # the same output for every sample: the mean is it, the sum B times it
+            seed = 1.0 if self.reduction == "mean" else float(run.B)
+            loss = float(run.U[r, 0] * seed)
+        GU = self._backward(run, seed)
         return loss, GU[:len(self.parameters), 0].copy()
 
     def backward(self, *inputs: Any) -> float:
@@ -444,85 +459,78 @@ class Tape:
             raise ValueError("the batch is empty (B = 0)")
         return arrays, B
 
-    def _forward(self, inputs: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, int]:
+    def _forward(self, inputs: Sequence[Any]) -> _Run:
         arrays, B = self._batch(inputs)
-        U = np.empty((self._n_rows[False], 1))
+        run = _Run(np.empty((self._n_rows[False], 1)), np.empty((self._n_rows[True], B)), B, [])
+        U, V = run.U, run.V
         n_read = len(self._read)
         U[:n_read, 0] = [v.data for v in self._read]
         U[n_read:n_read + len(self._constants), 0] = self._constants
-        V = np.empty((self._n_rows[True], B))
         for i, a in enumerate(arrays):
             V[i] = a
         with np.errstate(all="ignore"):
             try:
                 for group in self._groups:
-                    self._run_forward(group, U, V)
+                    run.saved.append(self._run_forward(group, U, V))
             except _BAD_MATH as error:
-                self._diagnose(U, V, B, error)
+                self._diagnose(run, error)
             if not (np.isfinite(V).all() and np.isfinite(U).all()):
-                self._diagnose(U, V, B, OverflowError("the result is not a finite float"))
-        return U, V, B
+                self._diagnose(run, OverflowError("the result is not a finite float"))
+        return run
 
-    def _operands(self, group: _Group, U: np.ndarray, V: np.ndarray) -> tuple[tuple, list[tuple]]:
-        """The group's inputs position by position (arrays of shape (nodes or 1, B or 1)), and per operand
-        the same values stacked, shape (positions, nodes or 1, B or 1), with the list of its rows."""
+    @staticmethod
+    def _run_forward(group: _Group, U: np.ndarray, V: np.ndarray) -> tuple:
+        """Compute the group's outputs; returns its inputs, saved for the backward pass."""
+        if group.scalar:  # one uniform node: plain floats are faster than arrays of one element
+            (o,) = group.operands  # its only operand: every position, in order, all in U
+            xs = tuple(U[o.rows[:, 0], 0].tolist())
+            U[group.out, 0] = group.op.forward(scalar_math, xs, group.param)
+            return xs, None
         parts: list = []
-        stacks: list[tuple] = []
+        stacks: list[tuple] = []  # per operand: (its positions stacked, the list of those rows)
         for o in group.operands:
             buf = V if o.batch else U
             if o.block is not None:
                 rows = [buf[o.block]]
                 stacks.append((rows[0][None], rows))
             else:
-                stacked = buf[o.rows]
+                stacked = buf[o.rows]  # (positions, nodes or 1, B or 1)
                 rows = list(stacked)
                 stacks.append((stacked, rows))
             parts.extend(rows)
-        if group.order is not None:
-            parts = [parts[i] for i in group.order]
-        return tuple(parts), stacks
+        xs = tuple(parts) if group.order is None else tuple(parts[i] for i in group.order)
+        (V if group.batch else U)[group.out] = group.op.forward(array_math, xs, group.param)
+        return xs, stacks
 
-    @staticmethod
-    def _scalar_operands(group: _Group, U: np.ndarray) -> tuple[float, ...]:
-        (o,) = group.operands  # a single uniform node: one operand, positions in order, all in U
-        return tuple(U[o.rows[:, 0], 0].tolist())
-
-    def _run_forward(self, group: _Group, U: np.ndarray, V: np.ndarray) -> None:
-        if group.scalar:
-            U[group.out, 0] = group.op.forward(scalar_math, self._scalar_operands(group, U), group.param)
-            return
-        y = group.op.forward(array_math, self._operands(group, U, V)[0], group.param)
-        (V if group.batch else U)[group.out] = y
-
-    def _backward(self, U: np.ndarray, V: np.ndarray, B: int, seed: float) -> tuple[np.ndarray, np.ndarray]:
-        GU, GV = np.zeros_like(U), np.zeros_like(V)
+    def _backward(self, run: _Run, seed: float) -> np.ndarray:
+        """The chain rule group by group, last to first; returns the uniform buffer's gradients."""
+        GU, GV = np.zeros_like(run.U), np.zeros_like(run.V)
         in_batch, r = self._root
         (GV if in_batch else GU)[r] = seed
         GU_flat = GU.reshape(-1)
         with np.errstate(all="ignore"):
             try:
-                for group in reversed(self._groups):
-                    self._run_backward(group, U, V, GU, GU_flat, GV)
+                for group, saved in zip(reversed(self._groups), reversed(run.saved)):
+                    self._run_backward(group, saved, run, GU, GU_flat, GV)
             except _BAD_MATH as error:
-                self._diagnose(U, V, B, error, backward=True)
-        if not (np.isfinite(GU).all() and np.isfinite(GV).all()):
-            self._diagnose(U, V, B, OverflowError("the gradient is not a finite float"), backward=True)
-        return GU, GV
+                self._diagnose(run, error, backward=True)
+            if not (np.isfinite(GU).all() and np.isfinite(GV).all()):
+                self._diagnose(run, OverflowError("the gradient is not a finite float"), backward=True)
+        return GU
 
-    def _run_backward(self, group: _Group, U: np.ndarray, V: np.ndarray, GU: np.ndarray, GU_flat: np.ndarray,
+    @staticmethod
+    def _run_backward(group: _Group, saved: tuple, run: _Run, GU: np.ndarray, GU_flat: np.ndarray,
                       GV: np.ndarray) -> None:
+        xs, stacks = saved
         if group.scalar:
             (o,) = group.operands
             g = GU[group.out.start, 0]
-            if g == 0.0:
-                return
-            xs = self._scalar_operands(group, U)
-            partials = group.op.local(scalar_math, xs, U[group.out.start, 0], group.param)
-            _scatter(GU_flat, o.rows[:, 0], np.multiply(partials, g), o.distinct)
+            if g != 0.0:
+                partials = group.op.local(scalar_math, xs, run.U[group.out.start, 0], group.param)
+                _scatter(GU_flat, o.rows[:, 0], np.multiply(partials, g), o.distinct)
             return
-        y = (V if group.batch else U)[group.out]
+        y = (run.V if group.batch else run.U)[group.out]
         g = (GV if group.batch else GU)[group.out]
-        xs, stacks = self._operands(group, U, V)
         partials = group.op.local(array_math, xs, y, group.param)
         for o in group.operands:
             d = _stacked([partials[j] for j in o.positions], stacks)
@@ -534,10 +542,11 @@ class Tape:
                 _scatter(target, o.rows[:, 0] if o.shared else o.rows, contribution, o.distinct)
 
     # --- errors ----------------------------------------------------------------------------
-    def _diagnose(self, U: np.ndarray, V: np.ndarray, B: int, error: Exception, backward: bool = False) -> None:
+    def _diagnose(self, run: _Run, error: Exception, backward: bool = False) -> None:
         """Find the first node and sample that fail, one float at a time, and raise the engine's message for it."""
         from .backprop import _backward_failure  # the engine's wording for a failed local derivative
 
+        U, V, B = run.U, run.V, run.B
         for group in self._groups:
             for slot in group.nodes:
                 ins = self.instructions[slot]
