@@ -135,7 +135,10 @@ def _formula(args: argparse.Namespace) -> tuple[Value, dict[str, Value]]:
 def _explain(args: argparse.Namespace) -> int:
     root, _ = _formula(args)
     e = explain(root)
-    text = {"text": e.to_text, "md": e.to_markdown, "html": e.to_html}[args.format](precision=args.precision)
+    if args.format == "html":
+        text = e.to_html(precision=args.precision, title=f"Backpropagation through {args.expression}")
+    else:
+        text = (e.to_text if args.format == "text" else e.to_markdown)(precision=args.precision)
     _emit(text + "\n", args.output)
     return EXIT_OK
 

@@ -35,7 +35,8 @@ def test_explain_markdown_and_html_to_a_file(capsys, tmp_path):
     target = tmp_path / "steps.html"
     code, out, err = run(capsys, "explain", *NEURON, "--format", "html", "-o", str(target))
     assert code == 0 and out == "" and "wrote" in err
-    assert target.read_text(encoding="utf-8").count('<section class="frame"') == 5
+    page = target.read_text(encoding="utf-8")
+    assert page.count('<section class="frame"') == 5 and "Backpropagation through tanh(w*x + b)" in page
 
 
 def test_explain_precision(capsys):

@@ -168,3 +168,32 @@ def test_bad_input_is_refused():
 def test_docstring_examples():
     result = doctest.testmod(sys.modules["autograd_lite.explain"], optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+SAFE = {  # ops that stay finite on any inputs in [-2, 2] (after tanh squashing)
+    "add": lambda xs: xs[0] + xs[1], "sub": lambda xs: xs[0] - xs[1], "mul": lambda xs: xs[0] * xs[1],
+    "tanh": lambda xs: xs[0].tanh(), "sigmoid": lambda xs: xs[0].sigmoid(), "sin": lambda xs: xs[0].sin(),
+    "square": lambda xs: xs[0] ** 2, "relu": lambda xs: xs[0].relu(), "softplus": lambda xs: xs[0].softplus(),
+    "sum": lambda xs: al.sum(xs), "dot": lambda xs: al.dot(xs[:2], xs[2:4]), "logsumexp": lambda xs: al.logsumexp(xs),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-2, 2), min_size=3, max_size=3),
+       st.lists(st.tuples(st.sampled_from(sorted(SAFE)), st.lists(st.integers(0, 1000), min_size=4, max_size=4)),
+                min_size=1, max_size=12))
+def test_random_graphs_contributions_add_up_to_every_gradient(leaves, recipe):
+    nodes = [Value(x, label=f"x{i}") for i, x in enumerate(leaves)]
+    for op, picks in recipe:
+        inputs = [nodes[p % len(nodes)] for p in picks]  # reuse is likely: nodes with several users
+        nodes.append(SAFE[op](inputs).tanh())  # tanh keeps every value in [-1, 1]
+    root = al.sum(nodes[3:])
+    e = explain(root)
+    root.backward()
+    totals = {root: 1.0}
+    for s in e.steps:
+        totals[s.input] = totals.get(s.input, 0.0) + s.contribution
+    for node in topological_order(root):
+        assert totals[node] == pytest.approx(node.grad, rel=1e-9, abs=1e-12)
+        final = [s for s in e.steps if s.input is node and s.final]
+        assert len(final) == (1 if node is not root else 0)
