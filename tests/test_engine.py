@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import autograd_lite as ag
-from autograd_lite import Value, no_grad, topological_order
+from autograd_lite import Value, grad, no_grad, topological_order
 
 
 # --- construction and attributes -------------------------------------------------------------
@@ -98,6 +98,19 @@ def test_operators_with_numbers_on_either_side(f, value: float, slope: float) ->
     assert isinstance(y, Value)
     y.backward()
     assert y.data == pytest.approx(value, rel=1e-15) and x.grad == pytest.approx(slope, rel=1e-15)
+
+
+def test_power_edges_follow_pytorch() -> None:
+    x = Value(0.0)
+    (x**0).backward()  # d(x^0)/dx = 0 everywhere, also at 0 (not 0 * 0^-1)
+    assert x.grad == 0.0
+    (d1,) = grad(x**2, [x], create_graph=True)
+    (d2,) = grad(d1, [x], create_graph=True)
+    (d3,) = grad(d2, [x])  # the graph of d2 holds 2 * x**0
+    assert (d1.data, d2.data, d3.data) == (0.0, 2.0, 0.0)
+    a, b = Value(0.0, "a"), Value(2.0, "b")
+    (a**b).backward()  # d/da = b a^(b-1) = 0; d/db = a^b log a -> 0 as a -> 0+
+    assert (a.grad, b.grad) == (0.0, 0.0)
 
 
 def test_numbers_become_constant_leaves() -> None:

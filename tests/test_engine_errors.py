@@ -118,12 +118,25 @@ def test_a_failed_backward_leaves_every_grad_unchanged(make, error, op: str) -> 
     with pytest.raises(error) as caught:
         root.backward()
     assert {v: v.grad for v in before} == before
-    assert "backward" in str(caught.value), str(caught.value)
-    if error is not OverflowError:  # an overflowing product is reported where it lands: see test_engine_bugs.py
-        assert op in str(caught.value), str(caught.value)
+    assert "backward" in str(caught.value) and op in str(caught.value), str(caught.value)
     with pytest.raises(error):  # and grad() fails the same way without touching .grad either
         grad(root, [x, w])
     assert {v: v.grad for v in before} == before
+
+
+def test_backward_overflow_names_the_op_that_overflowed() -> None:
+    # 1 / x at x = 1e-160 is 1e160 (fine); its derivative -1 / x^2 = -1e320 overflows inside div's backward,
+    # so the message names div and its operand, not the node where the infinity lands
+    x = Value(1e-160, "x")
+    y = 2.0 * (1.0 / x)
+    with pytest.raises(OverflowError) as caught:
+        y.backward()
+    assert "div" in str(caught.value) and "1e-160" in str(caught.value), str(caught.value)
+
+
+def test_value_of_a_huge_int_names_value_data() -> None:
+    with pytest.raises((OverflowError, ValueError), match="Value"):
+        Value(10**400)
 
 
 # --- no silent NaN or inf anywhere -----------------------------------------------------------------
