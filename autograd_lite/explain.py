@@ -243,6 +243,8 @@ def _substitute(formula: str, values: dict[str, float]) -> str:
         text = _number(x, 4)
         return f"({text})" if x < 0 else text
 
+    if formula.strip() in values:  # the partial is one operand ("b", "x_2"): just its number
+        return _number(values[formula.strip()], 4)
     pattern = r"\b(" + "|".join(re.escape(k) for k in sorted(values, key=len, reverse=True)) + r")\b"
     return re.sub(pattern, number, formula)
 

@@ -78,7 +78,7 @@ def _frame(e: Explanation, s: Step, index: dict, num) -> str:
     expression = _h(s.expression) if "(" in s.expression or " " not in s.expression else f"({_h(s.expression)})"
     bindings = ", ".join(filter(None, [s.bindings, f"p = {num(s.param)}" if s.param is not None else ""]))
     local = f"{d(s.name, s.input_name)} = ∂{_math(expression)}/∂{_math(_h(s.variable))} = {_math(_h(s.partial))}"
-    evaluated = _math(_h(s.evaluated))
+    evaluated = _math(_h(s.evaluated)) + " = " if s.evaluated != num(s.local) else ""
     share = (f'<span class="final">{num(s.total)} — final ✓</span>' if s.final
              else f"{num(s.total)} so far ({s.count} of {s.users} contributions)")
     data = (f'data-edge="e{j}_{i}_{s.position}" data-op="n{i}op" data-out="e{i}" data-node="n{i}" data-input="n{j}" '
@@ -88,7 +88,7 @@ def _frame(e: Explanation, s: Step, index: dict, num) -> str:
   <p class="op">{_h(s.name)} = {_h(e.expression(s.node))}</p>
   <table>
     <tr><th>local derivative</th><td>{local}{f"<br>with {_h(bindings)}" if bindings else ""}
-      <br>= {evaluated} = <span class="value">{num(s.local)}</span></td></tr>
+      <br>= {evaluated}<span class="value">{num(s.local)}</span></td></tr>
     <tr><th>upstream</th><td>{d(root, s.name)} = <span class="value">{num(s.upstream)}</span></td></tr>
     <tr><th>chain rule</th><td>{d(root, s.input_name)} += {d(root, s.name)} · {d(s.name, s.input_name)}
       <br>= {num(s.upstream)} · {num(s.local)} = <span class="value">{num(s.contribution)}</span></td></tr>

@@ -144,6 +144,12 @@ def test_walkthrough_in_headless_chromium(browser, tmp_path):
     leaves = [line.node for line in e.forward if not line.node.inputs]
     for leaf in leaves:
         assert f"grad {leaf.grad:.4g}" in shown
+    zoom = browser.find_element(By.ID, "zoom")
+    zoom.click()
+    assert "zoomed" in browser.find_element(By.ID, "diagram").get_attribute("class") and zoom.text == "Fit"
+    body.send_keys("z")
+    assert "zoomed" not in browser.find_element(By.ID, "diagram").get_attribute("class")
+    assert active(browser) == len(e.steps) - 1  # zooming does not move the walkthrough
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == [], errors
     browser.save_screenshot(str(tmp_path / "walkthrough.png"))
