@@ -20,27 +20,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import nn  # noqa: E402
+from autograd_lite.cli import plot_decision_boundary  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def plot_boundary(model: nn.MLP, X: np.ndarray, y: np.ndarray, path: Path, title: str, grid: int = 100) -> None:
-    """The model's P(class 1) over a grid x grid mesh, its 0.5 contour, and the training points."""
-    pad = 0.5
-    xs = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, grid)
-    ys = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, grid)
-    gx, gy = np.meshgrid(xs, ys)
-    logits = nn.predict(model, np.c_[gx.ravel(), gy.ravel()]).reshape(gx.shape)
-    probability = 1.0 / (1.0 + np.exp(-logits))
-    fig, ax = plt.subplots(figsize=(6, 5))
-    filled = ax.contourf(gx, gy, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
-    ax.contour(gx, gy, probability, levels=[0.5], colors="k", linewidths=1.5)
-    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu_r", edgecolors="k", s=25)
-    fig.colorbar(filled, ax=ax, label="P(class 1)")
-    ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def plot_history(history: nn.History, path: Path) -> None:
@@ -77,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     boundary, curve, saved = args.out / "moons_boundary.png", args.out / "moons_loss.png", args.out / "moons_model.json"
-    plot_boundary(model, X, y, boundary, f"MLP(2, [16, 16, 1]) on the moons: {accuracy:.1%} correct",
-                  args.grid)
+    plot_decision_boundary(model, X, y, boundary, title=f"MLP(2, [16, 16, 1]) on the moons: {accuracy:.1%} correct",
+                           resolution=args.grid)
     plot_history(history, curve)
     model.save(saved)
     print(f"decision boundary: {boundary}")

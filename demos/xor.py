@@ -12,9 +12,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from main import ROOT, plot_boundary  # demos/main.py, next to this file
 
 import nn
+from autograd_lite.cli import plot_decision_boundary
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:
@@ -31,7 +33,7 @@ def main() -> int:
     out = Path(ROOT / "out")
     out.mkdir(exist_ok=True)
     picture = out / "xor_boundary.png"
-    plot_boundary(model, X, y, picture, "MLP(2, [4, 1], tanh) learns XOR")
+    plot_decision_boundary(model, X, y, picture, title="MLP(2, [4, 1], tanh) learns XOR", resolution=100)
     print(f"decision boundary: {picture}")
     return 0 if ((probability > 0.5).astype(int) == y).all() else 1
 
