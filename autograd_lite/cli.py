@@ -15,6 +15,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 from .draw import draw, render
@@ -37,6 +38,15 @@ EPILOG = ("exit codes: 0 success, 1 the computation or writing failed, 2 usage e
 
 class UsageError(Exception):
     """A problem with what the user typed: exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a hint for the one mistake it cannot explain: an expression starting with '-'."""
+
+    def error(self, message: str) -> NoReturn:
+        if "unrecognized arguments: -" in message or "expected one argument" in message:
+            message += ' (an expression that starts with a minus sign goes after "--": explain -- "-x*2" x=1)'
+        super().error(message)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="See backpropagation work, one scalar at a time.",
+    parser = _Parser(prog=PROG, description="See backpropagation work, one scalar at a time.",
                                      epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -137,3 +137,11 @@ def test_docstring_examples():
 
     result = doctest.testmod(sys.modules["autograd_lite.cli"], optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+def test_an_expression_starting_with_minus(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["explain", "-x*2", "x=1"])
+    assert info.value.code == 2 and 'goes after "--"' in capsys.readouterr().err
+    code, out, _ = run(capsys, "explain", "--", "-x*2", "x=1")
+    assert code == 0 and "dy/dx = -2" in out
