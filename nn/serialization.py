@@ -58,6 +58,8 @@ def save(model: Module, path: str | os.PathLike) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp makes the file private (0600); give it the old file's mode, or an ordinary file's
+        os.chmod(tmp, os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644)
         os.replace(tmp, path)  # atomic: readers see the old file or the complete new one
     except BaseException:
         if os.path.exists(tmp):

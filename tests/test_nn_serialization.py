@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 
@@ -152,3 +155,29 @@ def test_load_state_dict_is_all_or_nothing(model):
     assert model.state_dict() == before
     with pytest.raises(TypeError, match="mapping"):
         model.load_state_dict([1.0, 2.0])
+
+
+def test_saved_file_is_an_ordinary_readable_file_and_keeps_an_existing_mode(tmp_path, model):
+    path = tmp_path / "m.json"
+    model.save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    path.chmod(0o600)
+    model.save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@settings(max_examples=25, deadline=None)
+@given(nin=st.integers(1, 4), nouts=st.lists(st.integers(1, 4), min_size=1, max_size=3),
+       activation=st.sampled_from(nn.ACTIVATIONS), output=st.sampled_from(nn.OUTPUT_ACTIVATIONS),
+       init=st.sampled_from(["uniform", "xavier", "he"]), seed=st.integers(0, 1000),
+       values=st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=5))
+def test_any_architecture_and_any_finite_floats_round_trip_bit_exactly(tmp_path_factory, nin, nouts, activation,
+                                                                         output, init, seed, values):
+    model = nn.MLP(nin, nouts, activation=activation, output_activation=output, init=init, seed=seed)
+    for p, v in zip(model.parameters(), values):  # extreme floats: subnormals, 1e308, -0.0
+        p.data = v
+    path = tmp_path_factory.mktemp("rt") / "m.json"
+    model.save(path)
+    loaded = nn.load(path)
+    assert loaded.config() == model.config()
+    assert [p.data.hex() for p in loaded.parameters()] == [p.data.hex() for p in model.parameters()]
