@@ -6,6 +6,7 @@ oracle: micrograd 0.1.0 / PyTorch, skipped when not installed).
 
 from __future__ import annotations
 
+import gc
 import math
 from fractions import Fraction
 
@@ -166,6 +167,20 @@ def test_n_ary_helpers_take_numbers_and_iterables() -> None:
     d.backward()
     assert d.data == 6.0 and x.grad == 4.0
     assert ag.sum([]).data == 0.0 and ag.dot([], []).data == 0.0
+
+
+def test_n_ary_nodes_with_repeated_operands() -> None:
+    x = Value(2.0)
+    ag.sum([x, x, x]).backward()
+    assert x.grad == 3.0
+    x = Value(2.0)
+    ag.dot([x, x], [x, 3.0]).backward()  # x^2 + 3x: 2x + 3
+    assert x.grad == 7.0
+    x = Value(2.0)
+    y = ag.logsumexp([x, x])  # x + log 2: slope 1
+    y.backward()
+    assert y.data == pytest.approx(2.0 + math.log(2.0), rel=1e-15) and x.grad == pytest.approx(1.0, rel=1e-15)
+    assert sum([x, x, 1.0]).data == 5.0  # Python's sum starts from 0: 0 + Value works
 
 
 def test_n_ary_helpers_reject_bad_input() -> None:
@@ -370,6 +385,22 @@ def test_detach_cuts_the_graph() -> None:
     y = d * x  # d treated as a constant: dy/dx = 9, not 27
     y.backward()
     assert x.grad == 9.0 and h.grad == 0.0 and d.grad == 3.0
+
+
+def test_graphs_have_no_reference_cycles() -> None:
+    """A Value keeps no closure and no link to its users, so a dropped graph is freed without the collector."""
+    gc.collect()
+    gc.disable()
+    try:
+        x, w = Value(0.5, "x"), Value(-1.5, "w")
+        y = ag.logsumexp([(w * x).tanh(), x.sigmoid() ** 2, ag.dot([w], [x])]) / 3
+        y.backward()
+        (g,) = grad(y, [x], create_graph=True)
+        grad(g, [x, w])
+        del x, w, y, g
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
 
 
 # --- no recursion limit -------------------------------------------------------------------------------
