@@ -54,30 +54,25 @@ class Instruction(NamedTuple):
 
 
 # --- tracing ----------------------------------------------------------------------------------
-class _Tracer:
-    """Runs ``fn`` on fresh input Values, refusing data-dependent control flow.
+_GUARDED = ("__lt__", "__le__", "__gt__", "__ge__", "__float__", "item")
 
-    While active it wraps a few ``Value`` methods (restored on exit): ``__init__`` records the
-    leaves created inside ``fn`` (its constants); comparisons, ``float()`` and ``item()`` raise
-    ``TraceError`` on a Value that depends on anything else (an input or a captured Value).
+
+@contextlib.contextmanager
+def _refusing_control_flow(fn_name: str, watched: set[Value]) -> Iterator[None]:
+    """While active, comparing or converting a Value that depends on a ``watched`` leaf raises TraceError.
+
+    It wraps those few ``Value`` methods for the duration of a trace and restores them after.
     """
+    memo: dict[Value, bool] = {}
 
-    _guarded = ("__lt__", "__le__", "__gt__", "__ge__", "__float__", "item")
-
-    def __init__(self, fn_name: str) -> None:
-        self.fn_name = fn_name
-        self.fresh: set[Value] = set()
-        self._variable: dict[Value, bool] = {}
-
-    def depends_on_variables(self, v: Value) -> bool:
-        """True if a leaf behind ``v`` was not created inside ``fn`` (an input, a parameter ...)."""
-        memo, stack = self._variable, [v]
+    def depends(v: Value) -> bool:
+        stack = [v]
         while stack:  # iterative post-order, as graph.topological_order
             node = stack[-1]
             if node in memo:
                 stack.pop()
             elif not node.inputs:
-                memo[node] = node not in self.fresh
+                memo[node] = node in watched
                 stack.pop()
             else:
                 todo = [x for x in node.inputs if x not in memo]
@@ -88,60 +83,58 @@ class _Tracer:
                     stack.pop()
         return memo[v]
 
-    @contextlib.contextmanager
-    def active(self) -> Iterator[None]:
-        saved = {name: Value.__dict__[name] for name in ("__init__", *self._guarded)}
-        tracer = self
+    def guard(name: str, original: Callable) -> Callable:
+        def method(self: Value, *args: Any) -> Any:
+            for v in (self, *args):
+                if isinstance(v, Value) and depends(v):
+                    raise TraceError(
+                        f"compile: {fn_name} uses {name.strip('_')}() on {v!r}, which depends on the inputs or "
+                        f"parameters, while being traced. Python control flow on values (if, while, max, min, "
+                        f"float()) would be frozen into the tape and give wrong results for other inputs; use "
+                        f"branch-free ops (relu, abs, leaky_relu ...) or run it eagerly.")
+            return original(self, *args)
 
-        def __init__(self: Value, data: Any, label: str = "") -> None:
-            saved["__init__"](self, data, label)
-            tracer.fresh.add(self)
+        return method
 
-        def guard(name: str) -> Callable:
-            original = saved[name]
-
-            def method(self: Value, *args: Any) -> Any:
-                for v in (self, *args):
-                    if isinstance(v, Value) and tracer.depends_on_variables(v):
-                        raise TraceError(
-                            f"compile: {tracer.fn_name} uses {name.strip('_')}() on {v!r}, which depends on the "
-                            f"inputs or parameters, while being traced. Python control flow on values (if, while, "
-                            f"max, min, float()) would be frozen into the tape and give wrong results for other "
-                            f"inputs; use branch-free ops (relu, abs, leaky_relu ...) or run it eagerly.")
-                return original(self, *args)
-
-            return method
-
-        try:
-            Value.__init__ = __init__  # type: ignore[method-assign]
-            for name in self._guarded:
-                setattr(Value, name, guard(name))
-            yield
-        finally:
-            for name, method in saved.items():
-                setattr(Value, name, method)
+    saved = {name: Value.__dict__[name] for name in _GUARDED}
+    try:
+        for name, original in saved.items():
+            setattr(Value, name, guard(name, original))
+        yield
+    finally:
+        for name, original in saved.items():
+            setattr(Value, name, original)
 
 
 @dataclass
 class _Trace:
     inputs: list[Value]
     order: list[Value]  # topological, root last
-    constants: set[Value]  # leaves created inside fn
 
 
-def _trace(fn: Callable[..., Value], example: Sequence[float], fn_name: str) -> _Trace:
+def _trace(fn: Callable[..., Value], example: Sequence[float], fn_name: str, watched: set[Value]) -> _Trace:
+    """Call ``fn`` on fresh input Values holding ``example`` and record the graph of its result."""
     if not engine.is_grad_enabled():
         raise RuntimeError("compile: cannot trace inside no_grad() (nothing would be recorded)")
     inputs = [Value(x, label=f"input {i}") for i, x in enumerate(example)]
-    tracer = _Tracer(fn_name)
-    with tracer.active():
+    with _refusing_control_flow(fn_name, watched | set(inputs)):
         out = fn(*inputs)
     if not isinstance(out, Value):
         raise TypeError(f"compile: {fn_name} must return a Value (the per-sample loss), got {type(out).__name__}")
-    return _Trace(inputs, topological_order(out), tracer.fresh)
+    return _Trace(inputs, topological_order(out))
 
 
-def _signature(trace: _Trace) -> list[tuple]:
+def _captured(first: _Trace, second: _Trace) -> list[Value]:
+    """Leaves ``fn`` did not create: the same objects in two traces (constants it makes are new each time);
+    in the order its ops use them."""
+    again = {v for v in second.order if not v.inputs}
+    inputs = set(first.inputs)
+    used = dict.fromkeys(x for v in first.order for x in v.inputs if not x.inputs)
+    used.update(dict.fromkeys(v for v in first.order if not v.inputs))  # then any leaf left (a leaf output)
+    return [v for v in used if v in again and v not in inputs]
+
+
+def _signature(trace: _Trace, captured: set[Value]) -> list[tuple]:
     """The graph as comparable data: ops and wiring, input positions, captured Values, constants."""
     where = {v: i for i, v in enumerate(trace.order)}
     position = {v: i for i, v in enumerate(trace.inputs)}
@@ -151,10 +144,10 @@ def _signature(trace: _Trace) -> list[tuple]:
             out.append((v.op, v.param, tuple(where[x] for x in v.inputs)))
         elif v in position:
             out.append(("input", position[v]))
-        elif v in trace.constants:
-            out.append(("constant", v.data))
-        else:
+        elif v in captured:
             out.append(("captured", id(v)))
+        else:
+            out.append(("constant", v.data))
     return out
 
 
@@ -163,29 +156,38 @@ def _probe_points(values: Sequence[float]) -> list[list[float]]:
     return [[-x - 0.5 for x in values], [1.7 * x + 0.3 for x in values]]
 
 
-def _check_graph_is_fixed(fn: Callable[..., Value], example: list[float], first: _Trace, captured: list[Value],
-                          fn_name: str) -> None:
-    """Trace again at other input and captured values; the graph and its constants must not change."""
-    expected = _signature(first)
+def _check_graph_is_fixed(fn: Callable[..., Value], example: list[float], traces: tuple[_Trace, _Trace],
+                          captured: list[Value], fn_name: str) -> None:
+    """The graph and its constants must be the same when traced again, and at other input and captured values."""
+    known = set(captured)
+    expected = _signature(traces[0], known)
+    probes: list[tuple[str, _Trace]] = [("when traced again at the same values", traces[1])]
     saved = [v.data for v in captured]
     for point in _probe_points(example + saved):
         try:
             for v, x in zip(captured, point[len(example):]):
                 v.data = x
-            probe = _trace(fn, point[:len(example)], fn_name)
+            where = f"at the inputs {_short(point[:len(example)])}" + (" and other parameters" if captured else "")
+            probes.append((where, _trace(fn, point[:len(example)], fn_name, known)))
         except _BAD_MATH:
             continue  # outside fn's domain (log of a negative ...): this point tells nothing
         finally:
             for v, x in zip(captured, saved):
                 v.data = x
-        got = _signature(probe)
+    for where, probe in probes:
+        got = _signature(probe, known)
         if got != expected:
             index = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), min(len(got), len(expected)))
             raise TraceError(
-                f"compile: {fn_name} builds a different graph at other input or parameter values (node {index}: "
-                f"{_show(expected, index)} at the example, {_show(got, index)} at {point}). Its Python code "
-                f"depends on the values (.data in an if, detach(), a value turned into a constant), so a tape "
-                f"replayed on other inputs would be wrong; use branch-free ops (relu, abs ...) or run it eagerly.")
+                f"compile: {fn_name} builds a different graph {where} (node {index}: {_show(expected, index)} at the "
+                f"example, {_show(got, index)} there). Its Python code depends on the values (.data in an if, "
+                f"detach(), a value turned into a constant, randomness), so a tape replayed on other inputs would "
+                f"be wrong; use branch-free ops (relu, abs ...) or run it eagerly.")
+
+
+def _short(values: Sequence[float], n: int = 4) -> str:
+    shown = ", ".join(f"{x:.4g}" for x in values[:n])
+    return f"[{shown}{', ...' if len(values) > n else ''}]"
 
 
 def _show(signature: list[tuple], index: int) -> str:
@@ -257,7 +259,8 @@ class _Operand:
     batch: bool  # in the batch buffer (one value per sample) or the uniform one (one value)
     rows: np.ndarray
     shared: bool
-    distinct: bool  # no row appears twice (then ``+=`` on fancy indices is exact; else np.add.at)
+    distinct: bool  # no row appears twice (then ``+=`` on fancy indices is exact)
+    distinct_per_position: bool  # no row twice within a position (then ``+=`` position by position is exact)
     block: slice | None  # the rows as one contiguous slice, when there is a single position
 
 
@@ -278,10 +281,11 @@ class _Group:
 def _operand(positions: list[int], batch: bool, rows: np.ndarray, shared: bool) -> _Operand:
     used = rows[:, :1] if shared else rows
     distinct = len(np.unique(used)) == used.size
+    distinct_per_position = all(len(np.unique(r)) == len(r) for r in used)
     block = None
     if used.shape[0] == 1 and distinct and (np.diff(used[0]) == 1).all():
         block = slice(int(used[0, 0]), int(used[0, -1]) + 1)
-    return _Operand(positions, batch, used, shared, distinct, block)
+    return _Operand(positions, batch, used, shared, distinct, distinct_per_position, block)
 
 
 def _build_groups(order: list[Any], batch: dict[Any, bool], row: dict[Any, int],
@@ -361,21 +365,23 @@ class Tape:
             raise ValueError(f"compile: reduction must be one of {', '.join(REDUCTIONS)}, got {reduction!r}")
         self.reduction = reduction
         example = _example_values(example_inputs)
-        trace = _trace(fn, example, self.fn_name)
+        given = None if parameters is None else _parameter_list(parameters)
+        traces = (_trace(fn, example, self.fn_name, set(given or ())),
+                  _trace(fn, example, self.fn_name, set(given or ())))
+        trace = traces[0]
+        captured = _captured(*traces)
+        self.parameters: tuple[Value, ...] = tuple(captured if given is None else given)
+        _check_graph_is_fixed(fn, example, traces, list(dict.fromkeys([*self.parameters, *captured])), self.fn_name)
         position = {v: i for i, v in enumerate(trace.inputs)}
         leaves = [v for v in trace.order if not v.inputs]
-        used = dict.fromkeys(x for v in trace.order for x in v.inputs if not x.inputs)  # in the order fn uses them
-        captured = [v for v in [*used, *leaves] if v not in position and v not in trace.constants]
-        captured = list(dict.fromkeys(captured))
-        self.parameters: tuple[Value, ...] = tuple(captured if parameters is None else _parameter_list(parameters))
-        _check_graph_is_fixed(fn, example, trace, list(dict.fromkeys([*self.parameters, *captured])), self.fn_name)
+        is_captured = set(captured)
 
         # Rows: the batch buffer V holds the inputs, then batch-dependent nodes; the uniform buffer U
         # holds the parameters, other captured Values (read at every call), constants, then uniform nodes.
         order = _fuse_sums(trace.order)
         is_param = set(self.parameters)
         self._read = [*self.parameters, *(v for v in captured if v not in is_param)]
-        constants = [v for v in leaves if v in trace.constants]
+        constants = [v for v in leaves if v not in position and v not in is_captured]
         row: dict[Value, int] = {}
         for i, v in enumerate(trace.inputs):
             row[v] = i
@@ -527,7 +533,7 @@ class Tape:
             g = GU[group.out.start, 0]
             if g != 0.0:
                 partials = group.op.local(scalar_math, xs, run.U[group.out.start, 0], group.param)
-                _scatter(GU_flat, o.rows[:, 0], np.multiply(partials, g), o.distinct)
+                _scatter(GU_flat, o.rows[:, 0], np.multiply(partials, g), o)
             return
         y = (run.V if group.batch else run.U)[group.out]
         g = (GV if group.batch else GU)[group.out]
@@ -539,7 +545,7 @@ class Tape:
             if o.block is not None:
                 target[o.block] += contribution[0]
             else:
-                _scatter(target, o.rows[:, 0] if o.shared else o.rows, contribution, o.distinct)
+                _scatter(target, o.rows[:, 0] if o.shared else o.rows, contribution, o)
 
     # --- errors ----------------------------------------------------------------------------
     def _diagnose(self, run: _Run, error: Exception, backward: bool = False) -> None:
@@ -626,10 +632,13 @@ def _chain(d: np.ndarray, g: np.ndarray, batch: bool, shared: bool) -> np.ndarra
     return (d * g).sum(axis=1)
 
 
-def _scatter(target: np.ndarray, rows: np.ndarray, values: np.ndarray, distinct: bool) -> None:
-    """target[rows] += values, also when a row appears more than once."""
-    if distinct:
+def _scatter(target: np.ndarray, rows: np.ndarray, values: np.ndarray, o: _Operand) -> None:
+    """target[rows] += values, also when a row appears more than once (``x * x``: twice, once per position)."""
+    if o.distinct:
         target[rows] += values
+    elif rows.ndim == 2 and o.distinct_per_position:
+        for r, v in zip(rows, values):
+            target[r] += v
     else:
         np.add.at(target, rows, values)
 
