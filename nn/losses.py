@@ -116,7 +116,7 @@ def binary_cross_entropy_with_logits(input: Outputs, target: Any) -> Value:
         if not 0.0 <= t <= 1.0:
             raise ValueError(f"binary_cross_entropy_with_logits: target[{i}] = {t} is not in [0, 1]")
     # -[t log s(x) + (1-t) log(1 - s(x))] = softplus(x) - t x, since log s(x) = x - softplus(x)
-    return _mean([x.softplus() - t * x if t != 0.0 else x.softplus() for x, t in zip(xs, ts)])
+    return _mean([x.softplus() - t * x for x, t in zip(xs, ts)])
 
 
 def hinge_loss(input: Outputs, target: Any) -> Value:
@@ -163,5 +163,8 @@ def cross_entropy(input: Sequence[Value] | Sequence[Sequence[Value]], target: An
         if not 0 <= k < len(row):
             raise ValueError(f"cross_entropy: target{where} = {k} is out of range for {len(row)} classes")
         z = [_as_value(v, f"{where}[{j}]") for j, v in enumerate(row)]
-        terms.append(ag.logsumexp(z) - z[k])  # -log softmax(z)_k = log sum_i e^{z_i} - z_k
+        onehot = [1.0 if j == k else 0.0 for j in range(len(z))]  # y~ (eq. 4)
+        # eq. 10: -sum_k y~_k log s(z)_k = log sum_i e^{z_i} - y~ . z; the same graph for every class,
+        # so a compiled tape traced on one example serves all
+        terms.append(ag.logsumexp(z) - ag.dot(onehot, z))
     return _mean(terms)
