@@ -249,7 +249,7 @@ class Clusters:
 
     A parameter belongs to the module its dotted name is in; an op node that consumes parameters
     belongs to their deepest common module; an op whose inputs are all such "linear" nodes of one
-    module (the sum of w_i x_i) joins it; a unary op on a clustered node (the activation) follows it.
+    module (the sum of w_i x_i) joins it; a unary op on such a node (the activation) follows it.
     """
 
     of: dict[Value, str]
@@ -273,8 +273,9 @@ class Clusters:
             homes = {of.get(x) for x in clustered}
             if len(homes) != 1 or None in homes:
                 continue
-            # a unary op follows its input; a sum of several linear nodes (sum of w_i x_i) joins them
-            if len(node.inputs) == 1 or (len(clustered) > 1 and all(x in linear for x in clustered)):
+            # a unary op on z is the activation; a sum of several linear nodes (sum of w_i x_i) joins them.
+            # Only one unary op follows z, so a loss's log(sigmoid(z)) is not drawn inside the neuron.
+            if all(x in linear for x in clustered) and (len(node.inputs) == 1 or len(clustered) > 1):
                 of[node] = homes.pop()
                 if len(node.inputs) > 1:
                     linear.add(node)

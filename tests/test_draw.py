@@ -205,3 +205,12 @@ def test_gradients_can_come_from_explain_instead_of_grad():
     y = x * x
     source = draw(y, grads=explain(y).grads).source
     assert x.grad == 0.0 and "grad 6" in source
+
+
+def test_the_loss_after_an_activation_stays_outside_the_neuron():
+    model = nn.MLP(2, [2, 1], activation="tanh", output_activation="sigmoid", seed=0)
+    out = model([1.0, -1.0])
+    loss = -(out.log())  # bce with t = 1: log(sigmoid(z)) belongs to the loss, not to the neuron
+    clusters = Clusters.infer(topological_order(loss), model)
+    assert clusters.of[out] == "layers.1.neurons.0" and out.op == "sigmoid"
+    assert loss not in clusters.of and loss.inputs[0] not in clusters.of
