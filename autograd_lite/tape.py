@@ -109,19 +109,35 @@ def _refusing_control_flow(fn_name: str, watched: set[Value]) -> Iterator[None]:
 @dataclass
 class _Trace:
     inputs: list[Value]
-    order: list[Value]  # topological, root last
+    order: list[Value]  # topological: every node after its inputs
+    loss: Value
+    aux: list[Value]  # other outputs (has_aux), e.g. the model's predictions
+    aux_is_list: bool
 
 
-def _trace(fn: Callable[..., Value], example: Sequence[float], fn_name: str, watched: set[Value]) -> _Trace:
-    """Call ``fn`` on fresh input Values holding ``example`` and record the graph of its result."""
+def _trace(fn: Callable[..., Any], example: Sequence[float], fn_name: str, watched: set[Value],
+           has_aux: bool = False) -> _Trace:
+    """Call ``fn`` on fresh input Values holding ``example`` and record the graph of its result(s)."""
     if not engine.is_grad_enabled():
         raise RuntimeError("compile: cannot trace inside no_grad() (nothing would be recorded)")
     inputs = [Value(x, label=f"input {i}") for i, x in enumerate(example)]
     with _refusing_control_flow(fn_name, watched | set(inputs)):
         out = fn(*inputs)
+    aux: list[Value] = []
+    extra = None
+    if has_aux:
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TypeError(f"compile: with has_aux=True, {fn_name} must return a pair (loss, aux), "
+                            f"got {type(out).__name__}")
+        out, extra = out
+        aux = list(extra) if isinstance(extra, (list, tuple)) else [extra]
+        for i, v in enumerate(aux):
+            if not isinstance(v, Value):
+                raise TypeError(f"compile: {fn_name}'s aux[{i}] must be a Value, got {type(v).__name__}")
     if not isinstance(out, Value):
         raise TypeError(f"compile: {fn_name} must return a Value (the per-sample loss), got {type(out).__name__}")
-    return _Trace(inputs, topological_order(out))
+    order = dict.fromkeys(v for root in (*aux, out) for v in topological_order(root))  # each list is in order
+    return _Trace(inputs, list(order), out, aux, isinstance(extra, (list, tuple)))
 
 
 def _captured(first: _Trace, second: _Trace) -> list[Value]:
@@ -148,6 +164,7 @@ def _signature(trace: _Trace, captured: set[Value]) -> list[tuple]:
             out.append(("captured", id(v)))
         else:
             out.append(("constant", v.data))
+    out.append(("outputs", where[trace.loss], tuple(where[v] for v in trace.aux)))
     return out
 
 
@@ -156,8 +173,8 @@ def _probe_points(values: Sequence[float]) -> list[list[float]]:
     return [[-x - 0.5 for x in values], [1.7 * x + 0.3 for x in values]]
 
 
-def _check_graph_is_fixed(fn: Callable[..., Value], example: list[float], traces: tuple[_Trace, _Trace],
-                          captured: list[Value], fn_name: str) -> None:
+def _check_graph_is_fixed(fn: Callable[..., Any], example: list[float], traces: tuple[_Trace, _Trace],
+                          captured: list[Value], fn_name: str, has_aux: bool) -> None:
     """The graph and its constants must be the same when traced again, and at other input and captured values."""
     known = set(captured)
     expected = _signature(traces[0], known)
@@ -168,7 +185,7 @@ def _check_graph_is_fixed(fn: Callable[..., Value], example: list[float], traces
             for v, x in zip(captured, point[len(example):]):
                 v.data = x
             where = f"at the inputs {_short(point[:len(example)])}" + (" and other parameters" if captured else "")
-            probes.append((where, _trace(fn, point[:len(example)], fn_name, known)))
+            probes.append((where, _trace(fn, point[:len(example)], fn_name, known, has_aux)))
         except _BAD_MATH:
             continue  # outside fn's domain (log of a negative ...): this point tells nothing
         finally:
@@ -211,12 +228,13 @@ class _Node:
         self.op, self.param, self.inputs, self.label = op, param, inputs, label
 
 
-def _fuse_sums(order: list[Value]) -> list[Any]:
+def _fuse_sums(order: list[Value], keep: set[Value]) -> tuple[list[Any], dict[Value, Any]]:
     """The graph with every tree of ``add`` / ``sum`` nodes whose inner nodes have no other user as ONE
     ``sum`` node (Python's ``sum(values)`` makes a chain of n - 1 adds; here it is one op).
 
     The terms are added in the same order as before, left to right, so the values are unchanged.
-    Leaves stay the trace's Values; op nodes become ``_Node``s.
+    Nodes in ``keep`` (outputs) are never absorbed. Leaves stay the trace's Values; op nodes
+    become ``_Node``s. Returns the new order and the map from the trace's nodes to it.
     """
     users: dict[Any, list[Value]] = {}
     for v in order:
@@ -224,7 +242,8 @@ def _fuse_sums(order: list[Value]) -> list[Any]:
             users.setdefault(x, []).append(v)
 
     def inner(x: Value) -> bool:  # absorbed into its only user
-        return x.op in ("add", "sum") and len(users.get(x, ())) == 1 and users[x][0].op in ("add", "sum")
+        return (x.op in ("add", "sum") and len(users.get(x, ())) == 1 and users[x][0].op in ("add", "sum")
+                and x not in keep)
 
     new: dict[Value, Any] = {}
     terms: dict[Value, list[Any]] = {}
@@ -244,7 +263,7 @@ def _fuse_sums(order: list[Value]) -> list[Any]:
             node = _Node(v.op, v.param, tuple(new[x] for x in v.inputs), v.label)
         new[v] = node
         out.append(node)
-    return out
+    return out, new
 
 
 @dataclass
@@ -353,11 +372,12 @@ class Tape:
     returns the loss reduced over the batch and the gradient of every parameter (functional:
     no ``.grad`` is touched); ``tape.backward(*batch)`` adds those gradients to each parameter's
     ``.grad``, as ``Value.backward`` does, and returns the loss. Each input of the batch is a 1-D
-    array of shape (B,) (or a number, the same for every sample).
+    array of shape (B,) (or a number, the same for every sample). ``tape.instructions`` lists
+    the program; ``tape.parameters`` the Values the gradients belong to.
     """
 
-    def __init__(self, fn: Callable[..., Value], example_inputs: Sequence[Any],
-                 parameters: Iterable[Value] | None = None, reduction: str = "mean") -> None:
+    def __init__(self, fn: Callable[..., Any], example_inputs: Sequence[Any],
+                 parameters: Iterable[Value] | None = None, reduction: str = "mean", has_aux: bool = False) -> None:
         self.fn_name = getattr(fn, "__qualname__", None) or type(fn).__name__
         if not callable(fn):
             raise TypeError(f"compile: fn must be callable, got {type(fn).__name__}")
@@ -366,19 +386,20 @@ class Tape:
         self.reduction = reduction
         example = _example_values(example_inputs)
         given = None if parameters is None else _parameter_list(parameters)
-        traces = (_trace(fn, example, self.fn_name, set(given or ())),
-                  _trace(fn, example, self.fn_name, set(given or ())))
+        traces = (_trace(fn, example, self.fn_name, set(given or ()), has_aux),
+                  _trace(fn, example, self.fn_name, set(given or ()), has_aux))
         trace = traces[0]
         captured = _captured(*traces)
         self.parameters: tuple[Value, ...] = tuple(captured if given is None else given)
-        _check_graph_is_fixed(fn, example, traces, list(dict.fromkeys([*self.parameters, *captured])), self.fn_name)
+        _check_graph_is_fixed(fn, example, traces, list(dict.fromkeys([*self.parameters, *captured])), self.fn_name,
+                              has_aux)
         position = {v: i for i, v in enumerate(trace.inputs)}
         leaves = [v for v in trace.order if not v.inputs]
         is_captured = set(captured)
 
         # Rows: the batch buffer V holds the inputs, then batch-dependent nodes; the uniform buffer U
         # holds the parameters, other captured Values (read at every call), constants, then uniform nodes.
-        order = _fuse_sums(trace.order)
+        order, new = _fuse_sums(trace.order, {trace.loss, *trace.aux})
         is_param = set(self.parameters)
         self._read = [*self.parameters, *(v for v in captured if v not in is_param)]
         constants = [v for v in leaves if v not in position and v not in is_captured]
@@ -395,7 +416,10 @@ class Tape:
         self._n_rows = next_row
         self._constants = np.array([v.data for v in constants], dtype=float)
         self._n_inputs = len(trace.inputs)
-        self._root = (batch[order[-1]], row[order[-1]])
+        self._root = (batch[new[trace.loss]], row[new[trace.loss]])
+        self.has_aux = has_aux
+        self._aux = [(batch[new[v]], row[new[v]]) for v in trace.aux]
+        self._aux_is_list = has_aux and trace.aux_is_list
         slot = {v: i for i, v in enumerate(order)}
         self.instructions: tuple[Instruction, ...] = tuple(
             Instruction(v.op, v.param, slot[v], tuple(slot[x] for x in v.inputs)) for v in order)
@@ -403,16 +427,17 @@ class Tape:
         self._slot_rows = [(batch[v], row[v]) for v in order]
 
     # --- public ----------------------------------------------------------------------------
-    def __call__(self, *inputs: Any) -> np.ndarray:
-        """The function's value for every sample: an array of shape (B,)."""
+    def __call__(self, *inputs: Any) -> Any:
+        """The function's value for every sample, shape (B,); with ``has_aux``, the pair (values, aux)."""
         run = self._forward(inputs)
-        in_batch, r = self._root
-        return run.V[r].copy() if in_batch else np.full(run.B, run.U[r, 0])
+        values = self._rows(run, [self._root])[:, 0]
+        return (values, self._aux_of(run)) if self.has_aux else values
 
-    def value_and_grad(self, *inputs: Any) -> tuple[float, np.ndarray]:
+    def value_and_grad(self, *inputs: Any) -> tuple[Any, np.ndarray]:
         """(loss, gradients): the outputs reduced over the batch (mean or sum), and d loss / d parameter.
 
-        The gradients are an array with one entry per parameter, in ``tape.parameters`` order.
+        The gradients are an array with one entry per parameter, in ``tape.parameters`` order. With
+        ``has_aux`` the first item is the pair (loss, aux), aux with one row per sample (as JAX's).
         """
         run = self._forward(inputs)
         in_batch, r = self._root
@@ -422,15 +447,24 @@ class Tape:
         else:  # the same output for every sample: the mean is it, the sum B times it
             seed = 1.0 if self.reduction == "mean" else float(run.B)
             loss = float(run.U[r, 0] * seed)
-        GU = self._backward(run, seed)
-        return loss, GU[:len(self.parameters), 0].copy()
+        grads = self._backward(run, seed)[:len(self.parameters), 0].copy()
+        return ((loss, self._aux_of(run)) if self.has_aux else loss), grads
 
-    def backward(self, *inputs: Any) -> float:
-        """Add d loss / d p to ``p.grad`` for every parameter p (as ``Value.backward``); return the loss."""
-        loss, grads = self.value_and_grad(*inputs)
+    def backward(self, *inputs: Any) -> Any:
+        """Add d loss / d p to ``p.grad`` for every parameter p (as ``Value.backward``); return the loss
+        (with ``has_aux``, the pair (loss, aux))."""
+        value, grads = self.value_and_grad(*inputs)
         for p, g in zip(self.parameters, grads.tolist()):
             p.grad += g
-        return loss
+        return value
+
+    def _rows(self, run: _Run, where: list[tuple[bool, int]]) -> np.ndarray:
+        """Nodes' values for every sample, shape (B, nodes)."""
+        return np.stack([run.V[r] if in_batch else np.full(run.B, run.U[r, 0]) for in_batch, r in where], axis=1)
+
+    def _aux_of(self, run: _Run) -> np.ndarray:
+        aux = self._rows(run, self._aux) if self._aux else np.empty((run.B, 0))
+        return aux if self._aux_is_list else aux[:, 0]
 
     def __len__(self) -> int:
         """The number of op instructions (leaves not counted)."""
@@ -672,8 +706,8 @@ def _parameter_list(parameters: Iterable[Value]) -> list[Value]:
 
 
 def compile(  # noqa: A001 - as torch.compile
-    fn: Callable[..., Value], example_inputs: Sequence[Any], parameters: Iterable[Value] | None = None,
-    *, reduction: str = "mean",
+    fn: Callable[..., Any], example_inputs: Sequence[Any], parameters: Iterable[Value] | None = None,
+    *, reduction: str = "mean", has_aux: bool = False,
 ) -> Tape:
     """Trace ``fn`` (a per-sample loss of Values) once and return a ``Tape`` that runs it on batches.
 
@@ -684,7 +718,8 @@ def compile(  # noqa: A001 - as torch.compile
     them). ``parameters``: the Values to differentiate with respect to (default: every Value ``fn``
     uses that it did not create, in the order its ops use them). Other captured Values are read afresh
     at every call; numbers and Values created inside ``fn`` become constants. ``reduction``:
-    ``"mean"`` or ``"sum"`` of the per-sample outputs. Raises ``TraceError`` when the graph
-    depends on the input or parameter values.
+    ``"mean"`` or ``"sum"`` of the per-sample outputs. ``has_aux``: ``fn`` returns ``(loss, aux)``,
+    aux a Value or a list of Values (a model's outputs, say) that the tape also returns, per sample.
+    Raises ``TraceError`` when the graph depends on the input or parameter values.
     """
-    return Tape(fn, example_inputs, parameters, reduction=reduction)
+    return Tape(fn, example_inputs, parameters, reduction=reduction, has_aux=has_aux)

@@ -350,3 +350,38 @@ def test_bad_compile_arguments_are_refused_clearly():
         ag.compile(lambda x: x * w, [1.0], parameters=[w * 2])
     with pytest.raises(RuntimeError, match="no_grad"), ag.no_grad():
         ag.compile(lambda x: x * w, [1.0])
+
+
+# --- auxiliary outputs -----------------------------------------------------------------------
+def test_has_aux_returns_the_model_outputs_per_sample():
+    model = nn.MLP(2, [5, 3], activation="tanh", output_activation="softmax", seed=4)
+    X, y = nn.datasets.make_blobs(12, centers=3, seed=2)
+    onehot = np.eye(3)[y]
+
+    def loss(x1, x2, t0, t1, t2):
+        p = model([x1, x2])
+        return -ag.dot([t0, t1, t2], [q.log() for q in p]), p
+
+    tape = ag.compile(loss, [0.0, 0.0, 1.0, 0.0, 0.0], parameters=model.parameters(), has_aux=True)
+    (value, probabilities), grads = tape.value_and_grad(X[:, 0], X[:, 1], *onehot.T)
+    want = np.array([[v.data for v in model(list(row))] for row in X.tolist()])
+    np.testing.assert_allclose(probabilities, want, rtol=1e-13)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-13)
+    assert probabilities.shape == (12, 3) and grads.shape == (len(model.parameters()),)
+    outputs, again = tape(X[:, 0], X[:, 1], *onehot.T)
+    assert outputs.shape == (12,) and np.array_equal(again, probabilities)
+    assert value == pytest.approx(outputs.mean(), rel=1e-14)
+
+
+def test_an_aux_output_is_never_fused_into_a_sum():
+    w = Value(0.5)
+    tape = ag.compile(lambda x: ((x + w) + 1.0, x + w), [0.0], parameters=[w], has_aux=True)
+    (loss, aux), grads = tape.value_and_grad(np.array([1.0, 3.0]))
+    assert aux.tolist() == [1.5, 3.5] and loss == 3.5 and grads.tolist() == [1.0]
+
+
+def test_has_aux_needs_a_pair():
+    with pytest.raises(TypeError, match=r"pair \(loss, aux\)"):
+        ag.compile(lambda x: x * 2, [1.0], has_aux=True)
+    with pytest.raises(TypeError, match=r"aux\[1\] must be a Value"):
+        ag.compile(lambda x: (x, [x, 2.0]), [1.0], has_aux=True)
