@@ -4,9 +4,11 @@
     >>> model = nn.MLP(2, [16, 16, 1], seed=0); len(model.parameters())
     337
 
-Models: ``Module``, ``Neuron``, ``Layer``, ``MLP``. Losses: ``mse_loss``, ``binary_cross_entropy``
-(``_with_logits``), ``cross_entropy``, ``hinge_loss``. Data: ``nn.datasets``. The notes'
-closed-form backpropagation in numpy: ``nn.reference``.
+Models: ``Module``, ``Neuron``, ``Layer``, ``MLP`` (``to_numpy`` gives per-layer W of shape
+(n_out, n_in) and b, so z = W a + b). Losses: ``mse_loss``, ``binary_cross_entropy`` (and
+``_with_logits``), ``cross_entropy``, ``hinge_loss``. Optimizers: ``SGD``, ``Adam``. Training:
+``fit``, ``evaluate``, ``predict``, ``train_step``. Files: ``save`` / ``load`` (JSON, no pickle).
+Data: ``nn.datasets``. The notes' closed-form backpropagation in numpy: ``nn.reference``.
 """
 
 from . import datasets, reference
