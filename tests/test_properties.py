@@ -172,3 +172,22 @@ def test_dag_gradients_match_pytorch(program: list, xs: list[float]) -> None:
     assert out.item() == pytest.approx(root.data, rel=1e-9, abs=1e-9)
     for leaf, t in zip(leaves, tensors):
         assert leaf.grad == pytest.approx(0.0 if t.grad is None else t.grad.item(), rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(program=programs, xs=leaf_values)
+def test_dag_second_derivatives_match_pytorch(program: list, xs: list[float]) -> None:
+    torch = pytest.importorskip("torch")
+    # PyTorch masks pow's base derivative where the exponent is 0, which loses a term of the second derivative:
+    # d2/dx2 [x + e^x + (e^x)^x] at x = 0 is 3 (finite differences and this engine), PyTorch 2.13 says 2.
+    assume(0.0 not in xs)
+    leaves, root, taken = _build_or_reject(program, xs)
+    row = grad(grad(root, leaves, create_graph=True)[0], leaves)
+    tensors = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
+    out, _ = run(program, tensors, _torch_namespace(torch), taken)
+    (first,) = torch.autograd.grad(out, tensors[0], create_graph=True, allow_unused=True)
+    if first is None or not first.requires_grad:  # x0 unused, or enters linearly
+        expected = [0.0] * len(xs)
+    else:
+        expected = [0.0 if g is None else g.item() for g in torch.autograd.grad(first, tensors, allow_unused=True)]
+    assert [h.data for h in row] == pytest.approx(expected, rel=1e-9, abs=1e-9)
