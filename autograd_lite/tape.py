@@ -573,6 +573,13 @@ class Tape:
         g = (GV if group.batch else GU)[group.out]
         partials = group.op.local(array_math, xs, y, group.param)
         for o in group.operands:
+            if o.block is not None and not o.shared:  # one position, contiguous rows: elementwise, the common case
+                contribution = partials[o.positions[0]] * g
+                if o.batch:
+                    GV[o.block] += contribution
+                else:
+                    GU_flat[o.block] += contribution.sum(axis=1)  # a uniform input: summed over the batch
+                continue
             d = _stacked([partials[j] for j in o.positions], stacks)
             contribution = _chain(d, g, o.batch, o.shared)
             target = GV if o.batch else GU_flat
@@ -640,8 +647,10 @@ def _stacked(partials: list, stacks: list[tuple]) -> np.ndarray:
     if len(partials) == 1:
         d = np.asarray(partials[0], dtype=float)
         return d.reshape((1, *d.shape) if d.ndim == 2 else (1, 1, 1))
-    d = np.stack(np.broadcast_arrays(*partials))
-    return d.reshape(len(partials), 1, 1) if d.ndim == 1 else d
+    if all(isinstance(p, float) for p in partials):  # constants, as sum's 1.0s
+        return np.array(partials).reshape(len(partials), 1, 1)
+    shape = np.broadcast_shapes(*(np.shape(p) for p in partials))
+    return np.stack([np.broadcast_to(p, shape) for p in partials])
 
 
 def _chain(d: np.ndarray, g: np.ndarray, batch: bool, shared: bool) -> np.ndarray:
