@@ -360,6 +360,9 @@ def test_no_grad_records_nothing_and_restores() -> None:
     assert x.grad == 0.0
     z = x * 3
     assert z.op == "mul" and z.inputs[0] is x
+    with no_grad():  # backward itself works inside no_grad, as in PyTorch
+        z.backward()
+    assert x.grad == 3.0
 
 
 def test_no_grad_restores_after_an_exception_and_works_as_a_decorator() -> None:

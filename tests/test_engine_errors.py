@@ -85,6 +85,8 @@ def test_errors_without_labels_still_name_op_and_values() -> None:
         (lambda: grad(Value(2.0), [2.0]), TypeError, "float"),
         (lambda: grad(2.0, [Value(2.0)]), TypeError, "float"),
         (lambda: Value(1.0) < "a", TypeError, "str"),
+        (lambda: Value(Value(1.0)), TypeError, "Value"),
+        (lambda: Value(1.0, label=3), TypeError, "label"),
     ],
 )
 def test_bad_parameters_and_arguments(make, error, word: str) -> None:
