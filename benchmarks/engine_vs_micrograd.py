@@ -36,10 +36,12 @@ DEPTH_CAP = 1_000_000
 
 
 # --- 1. micrograd's demo step, written once for any (Value, MLP) ---------------------------
-def demo_step(Value: Any, MLP: Any, X: list[list[float]], y: list[int]) -> tuple[Any, Callable[[int], float]]:
-    """micrograd's demo.ipynb model and training step, verbatim but for the two names passed in."""
+def demo_step(Value: Any, MLP: Any, X: list[list[float]], y: list[int], width: int = 16,
+              steps: int = 100) -> tuple[Any, Callable[[int], float]]:
+    """micrograd's demo.ipynb model and training step, verbatim but for the two names passed in
+    (and the hidden width and the length of the learning-rate schedule: 16 and 100 in the demo)."""
     random.seed(SEED)
-    model = MLP(2, [16, 16, 1])  # 2-layer neural network
+    model = MLP(2, [width, width, 1])  # 2-layer neural network
 
     def loss():
         inputs = [list(map(Value, xrow)) for xrow in X]
@@ -54,7 +56,7 @@ def demo_step(Value: Any, MLP: Any, X: list[list[float]], y: list[int]) -> tuple
         total_loss = loss()
         model.zero_grad()
         total_loss.backward()
-        learning_rate = 1.0 - 0.9 * k / 100
+        learning_rate = 1.0 - 0.9 * k / steps
         for p in model.parameters():
             p.data -= learning_rate * p.grad
         return total_loss.data
