@@ -69,36 +69,28 @@ class Value:
 
     # --- arithmetic ----------------------------------------------------------------------
     def __add__(self, other: Operand) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else _apply(_ADD, (self, other))
+        return _binary(_ADD, self, other)
 
     def __radd__(self, other: Operand) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else _apply(_ADD, (other, self))
+        return _binary(_ADD, other, self)
 
     def __sub__(self, other: Operand) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else _apply(_SUB, (self, other))
+        return _binary(_SUB, self, other)
 
     def __rsub__(self, other: Operand) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else _apply(_SUB, (other, self))
+        return _binary(_SUB, other, self)
 
     def __mul__(self, other: Operand) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else _apply(_MUL, (self, other))
+        return _binary(_MUL, self, other)
 
     def __rmul__(self, other: Operand) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else _apply(_MUL, (other, self))
+        return _binary(_MUL, other, self)
 
     def __truediv__(self, other: Operand) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else _apply(_DIV, (self, other))
+        return _binary(_DIV, self, other)
 
     def __rtruediv__(self, other: Operand) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else _apply(_DIV, (other, self))
+        return _binary(_DIV, other, self)
 
     def __pow__(self, exponent: Operand) -> Value:
         if isinstance(exponent, Value):
@@ -108,8 +100,7 @@ class Value:
         return _apply(_POW, (self,), _as_float(exponent, "exponent"))
 
     def __rpow__(self, base: Operand) -> Value:
-        base = _operand(base)
-        return NotImplemented if base is None else _apply(_POWV, (base, self))
+        return _binary(_POWV, base, self)
 
     def __neg__(self) -> Value:
         return _apply(_NEG, (self,))
@@ -216,9 +207,10 @@ _ADD, _SUB, _MUL, _DIV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"]
 _NEG, _POW, _POWV = OPS["neg"], OPS["pow"], OPS["powv"]
 
 
-def _apply(op: Op, inputs: tuple[Value, ...], param: Any = None) -> Value:
-    """Run ``op`` forward on ``inputs`` and return the recorded result node."""
-    xs = tuple(map(_data, inputs))
+def _apply(op: Op, inputs: tuple[Value, ...], param: Any = None, xs: tuple[float, ...] | None = None) -> Value:
+    """Run ``op`` forward on ``inputs`` (whose data are ``xs``) and return the recorded result node."""
+    if xs is None:
+        xs = tuple(map(_data, inputs))
     try:
         y = op.forward(scalar_math, xs, param)
     except (ValueError, ZeroDivisionError, OverflowError) as error:
@@ -226,7 +218,7 @@ def _apply(op: Op, inputs: tuple[Value, ...], param: Any = None) -> Value:
     if not _isfinite(y):
         raise OverflowError(describe_failure(op, inputs, param, f"the result {y} is not a finite float"))
     out = _new(Value)
-    out.data = float(y)
+    out.data = y  # already a float: every forward maps floats to a float
     out.grad = 0.0
     out.label = ""
     out.param = param
@@ -251,6 +243,8 @@ def describe_failure(op: Op, inputs: tuple[Value, ...], param: Any, reason: str,
 
 
 def _is_real(x: Any) -> bool:
+    if type(x) in _PLAIN_NUMBERS:  # fast path: the ABC check below is slow
+        return True
     return isinstance(x, (numbers.Real, np.bool_)) and not isinstance(x, np.ndarray)
 
 
@@ -271,13 +265,37 @@ def _as_float(x: Any, what: str) -> float:
     return x
 
 
+_PLAIN_NUMBERS = {float, int, bool}
+
+
+def _binary(op: Op, a: Any, b: Any) -> Value:
+    """``op(a, b)`` with numbers on either side wrapped as constants; NotImplemented for other types."""
+    if type(a) is not Value:
+        a = _operand(a)
+        if a is None:
+            return NotImplemented
+    if type(b) is not Value:
+        b = _operand(b)
+        if b is None:
+            return NotImplemented
+    return _apply(op, (a, b), None, (a.data, b.data))
+
+
 def _operand(x: Any) -> Value | None:
     """Wrap a number as a constant leaf; None (so Python says 'unsupported') for other types."""
     if isinstance(x, Value):
         return x
     if not _is_real(x):
         return None
-    return Value(_as_float(x, "operand"))
+    leaf = _new(Value)
+    leaf.data = _as_float(x, "operand")
+    leaf.grad = 0.0
+    leaf.label = ""
+    leaf.op = ""
+    leaf.inputs = ()
+    leaf.param = None
+    leaf._g = 0.0
+    return leaf
 
 
 def _data_of(x: Any) -> float:
