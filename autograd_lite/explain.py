@@ -26,9 +26,6 @@ from .graph import topological_order
 from .ops import OPS
 
 _SHOWN_INPUTS = 6  # an n-ary node with more inputs is listed as "first, ..., last"
-_PARAM_NAMES = ("p", "slope", "alpha")  # what the op table's partials call an op's constant
-
-
 @dataclass(frozen=True)
 class Line:
     """One node of the forward pass: ``name = expression = value`` (a leaf has no expression)."""
@@ -153,9 +150,11 @@ def explain(root: Value, gradient: float = 1.0) -> Explanation:
             raise type(error)(_backward_failure(node, str(error))) from None
         variables = operand_names(op.name, op.arity, len(xs))
         shown = op.show(_abbreviate(variables), node.param)
+        shown_latex = op.show([r"\dots" if v == "..." else _latex_var(v) for v in _abbreviate(variables)],
+                              node.param, latex=True)
         values = dict(zip(variables, xs), y=node.data)
-        if node.param is not None:  # the constant's name in the op table's formulas
-            values.update(dict.fromkeys(_PARAM_NAMES, node.param))
+        if op.param_name:  # the constant's name in the op table's formulas
+            values[op.param_name] = node.param
         bindings = ", ".join(f"{v} = {names[x]}" for v, x in zip(variables, node.inputs) if v != names[x])
         for i, (x, d) in enumerate(zip(node.inputs, partials)):
             d = float(d)
@@ -168,7 +167,7 @@ def explain(root: Value, gradient: float = 1.0) -> Explanation:
                 index=len(steps) + 1, node=node, input=x, position=i, name=names[node], input_name=names[x],
                 op=op.name,
                 formula=f"d{_wrap(shown)}/d{v} = {partial}",
-                formula_latex=rf"\frac{{\partial {_wrap(_latex_expression(shown))}}}{{\partial {_latex_var(v)}}}"
+                formula_latex=rf"\frac{{\partial {_wrap(shown_latex)}}}{{\partial {_latex_var(v)}}}"
                               f" = {op.partial(i, len(xs), latex=True)}",
                 expression=shown, partial=partial, variable=v, bindings=bindings if op.arity else f"{v} = {names[x]}",
                 evaluated=_substitute(partial, values), param=node.param,
@@ -264,14 +263,6 @@ def _latex_bindings(bindings: str, tex: Any) -> str:
     """"a = w, b = x" -> "a = \\mathrm{w},\\ b = \\mathrm{x}" (formula names in math italics, node names upright)."""
     pairs = (part.partition(" = ") for part in bindings.split(", "))
     return r",\ ".join(f"{_latex_var(var)} = {tex(name)}" for var, _, name in pairs)
-
-
-def _latex_expression(text: str) -> str:
-    """An op table forward text ("tanh(u)", "u**3", "a * b", "sum(x_1, ..., x_9)") as LaTeX."""
-    text = re.sub(r"\*\*(-?[\d.]+|\w+)", r"^{\1}", text).replace("*", r"\cdot").replace("...", r"\dots")
-    text = re.sub(r"\b([a-z]\w*)_(\d+)\b", r"\1_{\2}", text)
-    text = re.sub(r"\b([a-z][a-z_]+)\(", lambda m: rf"\operatorname{{{_latex_text(m.group(1))}}}(", text)
-    return text.replace("|", r"\lvert ", 1).replace("|", r"\rvert")
 
 
 def _wrap(expression: str) -> str:

@@ -41,16 +41,19 @@ class Op:
     expression: str  # the forward as text, e.g. "tanh({0})"; {p} is the parameter
     partials: tuple[str, ...]  # d y / d input, as text, one per input (n-ary: per kind)
     partials_latex: tuple[str, ...]
+    expression_latex: str  # the forward as LaTeX, same placeholders as ``expression``
+    param_name: str = ""  # what the formulas call the op's constant ("p", "slope", "alpha")
 
     def label(self, param: Any = None) -> str:
         """The symbol drawn in an op node: ``op.label(3) == '**3'`` for ``pow``."""
         return self.symbol.format(p=_number(param))
 
-    def show(self, names: list[str], param: Any = None) -> str:
-        """The forward as text with operand names: ``OPS['add'].show(['a', 'b']) == 'a + b'``."""
+    def show(self, names: list[str], param: Any = None, latex: bool = False) -> str:
+        """The forward as text (or LaTeX) with operand names: ``OPS['add'].show(['a', 'b']) == 'a + b'``."""
+        template = self.expression_latex if latex else self.expression
         if self.arity == 0:
-            return self.expression.format(args=", ".join(names), p=_number(param))
-        return self.expression.format(*names, p=_number(param))
+            return template.format(args=", ".join(names), p=_number(param))
+        return template.format(*names, p=_number(param))
 
     def partial(self, index: int, count: int, latex: bool = False) -> str:
         """Formula of d y / d (input ``index`` of ``count``): ``OPS['tanh'].partial(0, 1) == '1 - y^2'``."""
@@ -86,92 +89,92 @@ _table = [
     Op("add", "+", 2,
        lambda m, xs, p: xs[0] + xs[1],
        lambda m, xs, y, p: (1.0, 1.0),
-       "{0} + {1}", ("1", "1"), ("1", "1")),
+       "{0} + {1}", ("1", "1"), ("1", "1"), r"{0} + {1}"),
     Op("sub", "-", 2,
        lambda m, xs, p: xs[0] - xs[1],
        lambda m, xs, y, p: (1.0, -1.0),
-       "{0} - {1}", ("1", "-1"), ("1", "-1")),
+       "{0} - {1}", ("1", "-1"), ("1", "-1"), r"{0} - {1}"),
     Op("mul", "*", 2,
        lambda m, xs, p: xs[0] * xs[1],
        lambda m, xs, y, p: (xs[1], xs[0]),
-       "{0} * {1}", ("b", "a"), ("b", "a")),
+       "{0} * {1}", ("b", "a"), ("b", "a"), r"{0} \cdot {1}"),
     Op("div", "/", 2,
        lambda m, xs, p: m.div(xs[0], xs[1]),
        lambda m, xs, y, p: (m.div(1.0, xs[1]), -m.div(y, xs[1])),  # d(a/b)/db = -a/b^2 = -y/b
-       "{0} / {1}", ("1 / b", "-a / b^2"), (r"\frac{1}{b}", r"-\frac{a}{b^2}")),
+       "{0} / {1}", ("1 / b", "-a / b^2"), (r"\frac{1}{b}", r"-\frac{a}{b^2}"), r"\frac{{{0}}}{{{1}}}"),
     Op("neg", "neg", 1,
        lambda m, xs, p: -xs[0],
        lambda m, xs, y, p: (-1.0,),
-       "-{0}", ("-1",), ("-1",)),
+       "-{0}", ("-1",), ("-1",), r"-{0}"),
     Op("pow", "**{p}", 1,
        lambda m, xs, p: m.pow(xs[0], p),
        lambda m, xs, y, p: (p * m.pow(xs[0], p - 1.0) if p != 0.0 else 0.0,),  # u**0 is constant, even at u = 0
-       "{0}**{p}", ("p * u^(p-1)",), (r"p\,u^{p-1}",)),
+       "{0}**{p}", ("p * u^(p-1)",), (r"p\,u^{p-1}",), r"{0}^{{{p}}}", param_name="p"),
     Op("powv", "**", 2,
        lambda m, xs, p: m.pow(xs[0], xs[1]),
        lambda m, xs, y, p: (xs[1] * m.pow(xs[0], xs[1] - 1.0), m.xlogy(y, xs[0])),  # a^b log a -> 0 as a -> 0+
-       "{0}**{1}", ("b * a^(b-1)", "a^b * log(a)"), (r"b\,a^{b-1}", r"a^b \ln a")),
+       "{0}**{1}", ("b * a^(b-1)", "a^b * log(a)"), (r"b\,a^{b-1}", r"a^b \ln a"), r"{0}^{{{1}}}"),
     Op("exp", "exp", 1,
        lambda m, xs, p: m.exp(xs[0]),
        lambda m, xs, y, p: (y,),
-       "exp({0})", ("exp(u)",), (r"e^{u}",)),
+       "exp({0})", ("exp(u)",), (r"e^{u}",), r"e^{{{0}}}"),
     Op("log", "log", 1,
        lambda m, xs, p: m.log(xs[0]),
        lambda m, xs, y, p: (m.div(1.0, xs[0]),),
-       "log({0})", ("1 / u",), (r"\frac{1}{u}",)),
+       "log({0})", ("1 / u",), (r"\frac{1}{u}",), r"\ln {0}"),
     Op("sqrt", "sqrt", 1,
        lambda m, xs, p: m.sqrt(xs[0]),
        lambda m, xs, y, p: (m.div(0.5, y),),
-       "sqrt({0})", ("1 / (2 sqrt(u))",), (r"\frac{1}{2\sqrt{u}}",)),
+       "sqrt({0})", ("1 / (2 sqrt(u))",), (r"\frac{1}{2\sqrt{u}}",), r"\sqrt{{{0}}}"),
     Op("tanh", "tanh", 1,
        lambda m, xs, p: m.tanh(xs[0]),
        lambda m, xs, y, p: (1.0 - y * y,),
-       "tanh({0})", ("1 - tanh(u)^2",), (r"1 - \tanh^2(u)",)),
+       "tanh({0})", ("1 - tanh(u)^2",), (r"1 - \tanh^2(u)",), r"\tanh({0})"),
     Op("sigmoid", "sigmoid", 1,
        lambda m, xs, p: m.sigmoid(xs[0]),
        lambda m, xs, y, p: (y * (1.0 - y),),  # sigma' = sigma (1 - sigma), notes 000
-       "sigmoid({0})", ("sigmoid(u) * (1 - sigmoid(u))",), (r"\sigma(u)\,(1 - \sigma(u))",)),
+       "sigmoid({0})", ("sigmoid(u) * (1 - sigmoid(u))",), (r"\sigma(u)\,(1 - \sigma(u))",), r"\sigma({0})"),
     Op("relu", "ReLU", 1,
        lambda m, xs, p: m.relu(xs[0]),
        lambda m, xs, y, p: (m.step(xs[0]),),
-       "relu({0})", ("1 if u > 0 else 0",), (r"[u > 0]",)),
+       "relu({0})", ("1 if u > 0 else 0",), (r"[u > 0]",), r"\operatorname{{relu}}({0})"),
     Op("leaky_relu", "LeakyReLU({p})", 1,
        lambda m, xs, p: m.leaky_relu(xs[0], p),
        lambda m, xs, y, p: (p + (1.0 - p) * m.step(xs[0]),),
-       "leaky_relu({0}, {p})", ("1 if u > 0 else slope",), (r"[u > 0] + \alpha [u \le 0]",)),
+       "leaky_relu({0}, {p})", ("1 if u > 0 else slope",), (r"[u > 0] + \alpha [u \le 0]",), r"\operatorname{{leaky\_relu}}({0}, {p})", param_name="slope"),
     Op("elu", "ELU({p})", 1,
        lambda m, xs, p: m.elu(xs[0], p),
        # alpha e^u from u itself (exp(-relu(-u)) = e^min(u, 0)): y + alpha would cancel in the tail
        lambda m, xs, y, p: (m.step(xs[0]) + (1.0 - m.step(xs[0])) * p * m.exp(-m.relu(-xs[0])),),
-       "elu({0}, {p})", ("1 if u > 0 else alpha * exp(u)",), (r"[u > 0] + [u \le 0]\,\alpha e^{u}",)),
+       "elu({0}, {p})", ("1 if u > 0 else alpha * exp(u)",), (r"[u > 0] + [u \le 0]\,\alpha e^{u}",), r"\operatorname{{elu}}({0}, {p})", param_name="alpha"),
     Op("softplus", "softplus", 1,
        lambda m, xs, p: m.softplus(xs[0]),
        lambda m, xs, y, p: (m.sigmoid(xs[0]),),
-       "softplus({0})", ("sigmoid(u)",), (r"\sigma(u)",)),
+       "softplus({0})", ("sigmoid(u)",), (r"\sigma(u)",), r"\operatorname{{softplus}}({0})"),
     Op("sin", "sin", 1,
        lambda m, xs, p: m.sin(xs[0]),
        lambda m, xs, y, p: (m.cos(xs[0]),),
-       "sin({0})", ("cos(u)",), (r"\cos u",)),
+       "sin({0})", ("cos(u)",), (r"\cos u",), r"\sin {0}"),
     Op("cos", "cos", 1,
        lambda m, xs, p: m.cos(xs[0]),
        lambda m, xs, y, p: (-m.sin(xs[0]),),
-       "cos({0})", ("-sin(u)",), (r"-\sin u",)),
+       "cos({0})", ("-sin(u)",), (r"-\sin u",), r"\cos {0}"),
     Op("abs", "abs", 1,
        lambda m, xs, p: m.abs(xs[0]),
        lambda m, xs, y, p: (m.sign(xs[0]),),
-       "|{0}|", ("sign(u)",), (r"\operatorname{sign}(u)",)),
+       "|{0}|", ("sign(u)",), (r"\operatorname{sign}(u)",), r"\lvert {0} \rvert"),
     Op("sum", "sum", 0,
        lambda m, xs, p: sum(xs),
        lambda m, xs, y, p: (1.0,) * len(xs),
-       "sum({args})", ("1",), ("1",)),
+       "sum({args})", ("1",), ("1",), r"\operatorname{{sum}}({args})"),
     Op("dot", "dot", 0,
        _dot_forward,
        _dot_local,
-       "dot({args})", ("x_i", "w_i"), ("x_{i}", "w_{i}")),
+       "dot({args})", ("x_i", "w_i"), ("x_{i}", "w_{i}"), r"\operatorname{{dot}}({args})"),
     Op("logsumexp", "logsumexp", 0,
        lambda m, xs, p: m.logsumexp(*xs),
        lambda m, xs, y, p: tuple(m.exp(x - y) for x in xs),  # softmax_i
-       "logsumexp({args})", ("exp(x_i - y)",), (r"e^{x_{i} - y}",)),
+       "logsumexp({args})", ("exp(x_i - y)",), (r"e^{x_{i} - y}",), r"\operatorname{{logsumexp}}({args})"),
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in _table}
