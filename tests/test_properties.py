@@ -3,7 +3,8 @@
 A random program is a list of instructions; each applies an op to nodes made earlier (any
 of them, so a node often feeds several parents, and ``a + a`` / ``b * b`` happen), and the
 root sums every node made. Inputs outside an op's domain (or near a kink) skip that
-instruction; the finite-difference replays keep the first build's choices.
+instruction; the finite-difference replays keep the first build's choices. ``detach`` and
+``no_grad`` instructions make nodes that gradients must treat as constants.
 """
 
 from __future__ import annotations
@@ -56,11 +57,20 @@ MENU: dict[str, tuple[int, Callable[..., Any], Callable[..., bool]]] = {
     "sum": (3, lambda m, a, b, c: m.sum([a, b, c]), lambda a, b, c: True),
     "dot": (4, lambda m, a, b, c, d: m.dot([a, b], [c, d]), lambda a, b, c, d: True),
     "logsumexp": (3, lambda m, a, b, c: m.logsumexp([a, b, c]), lambda a, b, c: True),
+    # constants as far as gradients go: replays (finite differences, PyTorch) use the first build's value
+    "detach": (1, lambda m, a: m.detach(a), lambda a: True),
+    "no_grad": (2, lambda m, a, b: m.untracked(lambda: (a * b).tanh() + a), lambda a, b: True),
 }
+FROZEN = {"detach", "no_grad"}
+
+
+def _untracked_engine(f: Callable[[], Value]) -> Value:
+    with no_grad():
+        return f()
 ENGINE = SimpleNamespace(
     exp=Value.exp, log=Value.log, sqrt=Value.sqrt, tanh=Value.tanh, sigmoid=Value.sigmoid, softplus=Value.softplus,
     sin=Value.sin, cos=Value.cos, relu=Value.relu, leaky_relu=Value.leaky_relu, elu=Value.elu,
-    sum=ag.sum, dot=ag.dot, logsumexp=ag.logsumexp,
+    sum=ag.sum, dot=ag.dot, logsumexp=ag.logsumexp, detach=Value.detach, untracked=_untracked_engine, constant=Value,
 )
 
 
@@ -71,6 +81,7 @@ def _torch_namespace(torch: Any) -> SimpleNamespace:
         sin=torch.sin, cos=torch.cos, relu=torch.relu, leaky_relu=F.leaky_relu, elu=F.elu,
         sum=lambda vs: torch.stack(vs).sum(), dot=lambda ws, xs: torch.dot(torch.stack(ws), torch.stack(xs)),
         logsumexp=lambda vs: torch.logsumexp(torch.stack(vs), 0),
+        constant=lambda v: torch.tensor(v, dtype=torch.float64),
     )
 
 
@@ -81,34 +92,42 @@ leaf_values = st.lists(
 )
 
 
-def run(program: list, leaves: list[Any], m: SimpleNamespace = ENGINE, taken: list[bool] | None = None):
-    """Build the DAG on ``leaves`` with the functions in ``m``; ``taken`` replays the first build's guard choices."""
+def run(program: list, leaves: list[Any], m: SimpleNamespace = ENGINE, replay: list | None = None):
+    """Build the DAG on ``leaves`` with the functions in ``m``; return the root and a record to ``replay`` it.
+
+    The record holds, per instruction, None (its guard skipped it), the value of a frozen node
+    (detach, no_grad), or True. A replay follows it, so perturbed inputs build the same graph.
+    """
     nodes = list(leaves)
-    choices = []
+    record: list[Any] = []
     for k, (name, picks) in enumerate(program):
         arity, build, guard = MENU[name]
         operands = [nodes[i % len(nodes)] for i in picks[:arity]]
-        ok = guard(*[v.data for v in operands]) if taken is None else taken[k]
-        choices.append(ok)
-        if ok:
-            nodes.append(build(m, *operands))
-    return m.sum(nodes), choices
+        if replay is None:
+            node = build(m, *operands) if guard(*[v.data for v in operands]) else None
+            record.append(None if node is None else node.data if name in FROZEN else True)
+        else:
+            record.append(replay[k])
+            node = None if replay[k] is None else m.constant(replay[k]) if name in FROZEN else build(m, *operands)
+        if node is not None:
+            nodes.append(node)
+    return m.sum(nodes), record
 
 
-def _build_or_reject(program: list, xs: list[float]) -> tuple[list[Value], Value, list[bool]]:
+def _build_or_reject(program: list, xs: list[float]) -> tuple[list[Value], Value, list]:
     leaves = [Value(x, f"x{i}") for i, x in enumerate(xs)]
     try:
-        root, taken = run(program, leaves)
+        root, record = run(program, leaves)
     except (OverflowError, ValueError, ZeroDivisionError):
         assume(False)  # a random program may overflow; that is not what these tests are about
     assume(abs(root.data) < 1e8)
-    return leaves, root, taken
+    return leaves, root, record
 
 
-def _value_at(program: list, taken: list[bool]) -> Callable[[list[float]], float]:
+def _value_at(program: list, record: list) -> Callable[[list[float]], float]:
     def f(xs: list[float]) -> float:
         with no_grad():  # the forward only
-            return run(program, [Value(x) for x in xs], taken=taken)[0].data
+            return run(program, [Value(x) for x in xs], replay=record)[0].data
 
     return f
 
@@ -120,9 +139,9 @@ def _close(got: float, want: float, scale: float) -> bool:
 @FAST
 @given(program=programs, xs=leaf_values)
 def test_dag_gradients_match_finite_differences(program: list, xs: list[float], fd) -> None:
-    leaves, root, taken = _build_or_reject(program, xs)
+    leaves, root, record = _build_or_reject(program, xs)
     root.backward()
-    f = _value_at(program, taken)
+    f = _value_at(program, record)
     for i, leaf in enumerate(leaves):
         expected = fd(f, xs, i)
         assert _close(leaf.grad, expected, abs(root.data)), (i, leaf.grad, expected)
@@ -136,7 +155,7 @@ def test_dag_gradients_match_finite_differences(program: list, xs: list[float], 
 @FAST
 @given(program=programs, xs=leaf_values)
 def test_second_backward_doubles_every_gradient(program: list, xs: list[float]) -> None:
-    leaves, root, taken = _build_or_reject(program, xs)
+    leaves, root, record = _build_or_reject(program, xs)
     root.backward()
     first = [v.grad for v in leaves]
     root.backward()
@@ -146,13 +165,13 @@ def test_second_backward_doubles_every_gradient(program: list, xs: list[float]) 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(program=programs, xs=leaf_values)
 def test_dag_second_derivatives_match_finite_differences(program: list, xs: list[float], fd) -> None:
-    leaves, root, taken = _build_or_reject(program, xs)
+    leaves, root, record = _build_or_reject(program, xs)
     firsts = grad(root, leaves, create_graph=True)
     row = grad(firsts[0], leaves)  # d2 root / d x0 d xj
 
     def first(x: list[float]) -> float:
         vs = [Value(v) for v in x]
-        return grad(run(program, vs, taken=taken)[0], [vs[0]])[0].data
+        return grad(run(program, vs, replay=record)[0], [vs[0]])[0].data
 
     for j in range(len(leaves)):
         expected = fd(first, xs, j)
@@ -164,10 +183,10 @@ def test_dag_second_derivatives_match_finite_differences(program: list, xs: list
 def test_dag_gradients_match_pytorch(program: list, xs: list[float]) -> None:
     """An independent engine as oracle (float64); skipped where PyTorch is not installed."""
     torch = pytest.importorskip("torch")
-    leaves, root, taken = _build_or_reject(program, xs)
+    leaves, root, record = _build_or_reject(program, xs)
     root.backward()
     tensors = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
-    out, _ = run(program, tensors, _torch_namespace(torch), taken)
+    out, _ = run(program, tensors, _torch_namespace(torch), record)
     out.backward()
     assert out.item() == pytest.approx(root.data, rel=1e-9, abs=1e-9)
     for leaf, t in zip(leaves, tensors):
@@ -181,10 +200,10 @@ def test_dag_second_derivatives_match_pytorch(program: list, xs: list[float]) ->
     # PyTorch masks pow's base derivative where the exponent is 0, which loses a term of the second derivative:
     # d2/dx2 [x + e^x + (e^x)^x] at x = 0 is 3 (finite differences and this engine), PyTorch 2.13 says 2.
     assume(0.0 not in xs)
-    leaves, root, taken = _build_or_reject(program, xs)
+    leaves, root, record = _build_or_reject(program, xs)
     row = grad(grad(root, leaves, create_graph=True)[0], leaves)
     tensors = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
-    out, _ = run(program, tensors, _torch_namespace(torch), taken)
+    out, _ = run(program, tensors, _torch_namespace(torch), record)
     (first,) = torch.autograd.grad(out, tensors[0], create_graph=True, allow_unused=True)
     if first is None or not first.requires_grad:  # x0 unused, or enters linearly
         expected = [0.0] * len(xs)
