@@ -146,26 +146,26 @@ def _softmax(x: list[float]) -> list[float]:
 
 
 # Closed forms from calculus (notes 000/003: sigma' = sigma (1 - sigma)), for the ops that have one.
-CLOSED_FORMS: dict[str, Callable[[list[float], float, Any], list[float]]] = {
-    "tanh": lambda x, y, p: [1.0 - math.tanh(x[0]) ** 2],
-    "sigmoid": lambda x, y, p: [_sigmoid_ref(x[0]) * (1.0 - _sigmoid_ref(x[0]))],
-    "exp": lambda x, y, p: [math.exp(x[0])],
-    "log": lambda x, y, p: [1.0 / x[0]],
-    "sqrt": lambda x, y, p: [0.5 / math.sqrt(x[0])],
-    "sin": lambda x, y, p: [math.cos(x[0])],
-    "cos": lambda x, y, p: [-math.sin(x[0])],
-    "softplus": lambda x, y, p: [_sigmoid_ref(x[0])],
-    "pow": lambda x, y, p: [p * x[0] ** (p - 1) if p != 0 else 0.0],
-    "powv": lambda x, y, p: [x[1] * x[0] ** (x[1] - 1), x[0] ** x[1] * math.log(x[0])],
-    "div": lambda x, y, p: [1.0 / x[1], -x[0] / x[1] ** 2],
-    "mul": lambda x, y, p: [x[1], x[0]],
-    "dot": lambda x, y, p: x[_half(x):] + x[: _half(x)],
-    "sum": lambda x, y, p: [1.0] * len(x),
-    "logsumexp": lambda x, y, p: _softmax(x),
-    "relu": lambda x, y, p: [1.0 if x[0] > 0 else 0.0],  # PyTorch: 0 at the kink
-    "leaky_relu": lambda x, y, p: [1.0 if x[0] > 0 else p],
-    "elu": lambda x, y, p: [1.0 if x[0] > 0 else p * math.exp(x[0])],
-    "abs": lambda x, y, p: [float(np.sign(x[0]))],
+CLOSED_FORMS: dict[str, Callable[[list[float], Any], list[float]]] = {
+    "tanh": lambda x, p: [1.0 - math.tanh(x[0]) ** 2],
+    "sigmoid": lambda x, p: [_sigmoid_ref(x[0]) * (1.0 - _sigmoid_ref(x[0]))],
+    "exp": lambda x, p: [math.exp(x[0])],
+    "log": lambda x, p: [1.0 / x[0]],
+    "sqrt": lambda x, p: [0.5 / math.sqrt(x[0])],
+    "sin": lambda x, p: [math.cos(x[0])],
+    "cos": lambda x, p: [-math.sin(x[0])],
+    "softplus": lambda x, p: [_sigmoid_ref(x[0])],
+    "pow": lambda x, p: [p * x[0] ** (p - 1) if p != 0 else 0.0],
+    "powv": lambda x, p: [x[1] * x[0] ** (x[1] - 1), x[0] ** x[1] * math.log(x[0])],
+    "div": lambda x, p: [1.0 / x[1], -x[0] / x[1] ** 2],
+    "mul": lambda x, p: [x[1], x[0]],
+    "dot": lambda x, p: x[_half(x):] + x[: _half(x)],
+    "sum": lambda x, p: [1.0] * len(x),
+    "logsumexp": lambda x, p: _softmax(x),
+    "relu": lambda x, p: [1.0 if x[0] > 0 else 0.0],  # PyTorch: 0 at the kink
+    "leaky_relu": lambda x, p: [1.0 if x[0] > 0 else p],
+    "elu": lambda x, p: [1.0 if x[0] > 0 else p * math.exp(x[0])],
+    "abs": lambda x, p: [float(np.sign(x[0]))],
 }
 CLOSED_POINTS = [param for param in POINTS if param.values[0] in CLOSED_FORMS]
 
@@ -174,9 +174,9 @@ CLOSED_POINTS = [param for param in POINTS if param.values[0] in CLOSED_FORMS]
 def test_local_derivatives_match_closed_forms(name: str, xs: tuple[float, ...], p: Any) -> None:
     op = OPS[name]
     local = op.local(scalar_math, xs, op.forward(scalar_math, xs, p), p)
-    # abs=1e-15: derivatives written from the output (sigmoid y (1 - y), elu y + alpha) lose relative
+    # abs=1e-15: derivatives written from the output (sigmoid y (1 - y), tanh 1 - y^2) lose relative
     # accuracy in a saturated tail, as PyTorch's do; the absolute error there is below 1e-16.
-    assert list(local) == pytest.approx(CLOSED_FORMS[name](list(xs), 0.0, p), rel=1e-12, abs=1e-15)
+    assert list(local) == pytest.approx(CLOSED_FORMS[name](list(xs), p), rel=1e-12, abs=1e-15)
 
 
 @pytest.mark.parametrize("x", [0.0, 1e-3, -1e-3])
