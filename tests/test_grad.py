@@ -96,7 +96,12 @@ def test_backward_on_a_derivative_gives_the_second_derivative() -> None:
     assert x.grad == 0.0
     dy.backward()
     t = math.tanh(0.4)  # y'' = 2 (1 - t^2) - 2 x t (1 - t^2)
-    assert x.grad == pytest.approx(2 * (1 - t * t) - 2 * 0.4 * t * (1 - t * t), rel=1e-13)
+    second = 2 * (1 - t * t) - 2 * 0.4 * t * (1 - t * t)
+    assert x.grad == pytest.approx(second, rel=1e-13)
+    y = x.tanh() * x  # a fresh y: backward adds y' on top, nothing counted twice
+    y.backward()
+    assert x.grad == pytest.approx(second + dy.data, rel=1e-13)
+    assert dy.data == pytest.approx(t + 0.4 * (1 - t * t), rel=1e-14)
 
 
 # --- grad() and .grad -----------------------------------------------------------------------------
