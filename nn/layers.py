@@ -107,6 +107,7 @@ class Neuron(Module):
         rng = make_rng(seed)
         self.w = [Value(_draw_weight(init, rng, self.nin, fan_out)) for _ in range(self.nin)]
         self.b = Value(0.0)
+        self.label_parameters()
 
     def parameters(self) -> list[Value]:
         """w_1..w_n then b (the same order as ``named_parameters``, without the name walk: it runs every step)."""
@@ -158,6 +159,7 @@ class Layer(Module):
         rng = make_rng(seed)
         neuron_activation = "linear" if activation == "softmax" else activation  # softmax needs the whole layer
         self.neurons = [Neuron(nin, neuron_activation, init=init, fan_out=nout, seed=rng) for _ in range(nout)]
+        self.label_parameters()
 
     @property
     def nout(self) -> int:
@@ -243,8 +245,7 @@ class MLP(Module):
             Layer(widths[i], widths[i + 1], output_activation if i == last else activation, init=init, seed=rng)
             for i in range(len(widths) - 1)
         ]
-        for name, p in self.named_parameters():
-            p.label = name  # diagrams and error messages then name the weight
+        self.label_parameters()
 
     @property
     def nouts(self) -> list[int]:

@@ -5,8 +5,6 @@ example's outputs) or a list of lists (a batch of multi-output examples). ``targ
 numbers of the same shape (class indices for ``cross_entropy``).
 
     >>> from autograd_lite import Value
-
-from .checks import finite_array
     >>> mse_loss([Value(1.0), Value(3.0)], [0.0, 1.0]).data   # ((1-0)^2 + (3-1)^2) / 2
     2.5
 """

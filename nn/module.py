@@ -86,6 +86,17 @@ class Module:
         for name, p in params.items():
             p.data = values[name]
 
+    def label_parameters(self) -> None:
+        """Label every parameter with its dotted name, so diagrams, ``explain`` and errors can name it.
+
+        Each model labels its own parameters when it is built (an MLP relabels its layers' ones).
+
+        >>> from nn import Neuron; [p.label for p in Neuron(2, seed=0).parameters()]
+        ['w.0', 'w.1', 'b']
+        """
+        for name, p in self.named_parameters():
+            p.label = name
+
     def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this module's architecture (subclasses override)."""
         raise NotImplementedError(f"{type(self).__name__} does not define config(), so it cannot be saved")

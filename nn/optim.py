@@ -1,8 +1,6 @@
 """Optimizers with PyTorch's update rules: ``SGD`` (momentum, weight decay) and ``Adam``.
 
     >>> from autograd_lite import Value
-
-from .checks import nonnegative
     >>> w = Value(1.0); opt = SGD([w], lr=0.1); (w * w).backward(); opt.step(); w.data   # 1 - 0.1 * 2
     0.8
 """

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import nn
-from autograd_lite import Value
+from autograd_lite import Value, explain
 
 
 def test_micrograd_shape_and_output_types():
@@ -110,6 +110,18 @@ def test_named_parameters_are_dotted_and_stable():
     for module in (model.layers[0], model.layers[0].neurons[1]):  # the fast parameters() agree with the walk
         assert [p for _, p in module.named_parameters()] == module.parameters()
     assert model.layers[1].neurons[0].w[2].label == "layers.1.neurons.0.w.2"
+
+
+@pytest.mark.parametrize("make", [lambda: nn.Neuron(2, seed=0), lambda: nn.Layer(2, 3, seed=0),
+                                  lambda: nn.MLP(2, [3, 1], seed=0)], ids=["Neuron", "Layer", "MLP"])
+def test_every_model_labels_its_parameters_so_pictures_name_them(make):
+    model = make()
+    assert [p.label for p in model.parameters()] == [name for name, _ in model.named_parameters()]
+    # a standalone neuron's explanation names its weights and bias, not their numbers
+    first = {"Neuron": lambda m: m, "Layer": lambda m: m.neurons[0], "MLP": lambda m: m.layers[0].neurons[0]}
+    out = first[type(model).__name__](model)([1.0, -2.0])
+    forward = explain(out).to_text().split("Backward")[0]
+    assert f"dot({model.parameters()[0].label}, {model.parameters()[1].label}, 1, -2)" in forward
 
 
 def test_zero_grad_clears_every_gradient():
