@@ -13,7 +13,7 @@ pictures and the chain rule step by step: ``draw``, ``render``, ``explain``,
 
 from .backprop import grad
 from .draw import draw, render
-from .engine import Value, dot, is_grad_enabled, logsumexp, no_grad, sum
+from .engine import Value, dot, enable_grad, is_grad_enabled, logsumexp, no_grad, sum
 from .explain import explain, explain_layers
 from .graph import topological_order
 from .ops import OPS, Op
@@ -27,6 +27,7 @@ __all__ = [
     "Value",
     "compile",
     "dot",
+    "enable_grad",
     "draw",
     "explain",
     "explain_layers",

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from types import SimpleNamespace
 
 from . import scalar_math
-from .engine import Value, _as_float, describe_failure
+from .engine import Value, _as_float, describe_failure, enable_grad
 from .graph import topological_order
 from .ops import OPS
 
@@ -128,7 +128,8 @@ def grad(
     gradient = _as_float(gradient, "grad(gradient)")
     order = topological_order(output)
     if create_graph:
-        grads = _reverse_pass_values(order, output, gradient)
+        with enable_grad():  # as in PyTorch: the derivative graph is recorded even under no_grad
+            grads = _reverse_pass_values(order, output, gradient)
         return tuple(grads[v] if v in grads else Value(0.0) for v in inputs)
     reverse_pass(order, output, gradient)
     in_graph = set(order)

@@ -376,6 +376,21 @@ class no_grad(ContextDecorator):
         _recording = self._saved.pop()
 
 
+class enable_grad(no_grad):
+    """Record ops again, even inside ``no_grad()`` (as ``grad(create_graph=True)`` must).
+
+    >>> with no_grad(), enable_grad(): y = Value(2.0) * 3
+    >>> y.op
+    'mul'
+    """
+
+    def __enter__(self) -> enable_grad:
+        global _recording
+        self._saved.append(_recording)
+        _recording = True
+        return self
+
+
 def is_grad_enabled() -> bool:
     """True unless inside ``no_grad()``."""
     return _recording

@@ -182,7 +182,7 @@ def node_names(order: list[Value]) -> dict[Value, str]:
     """A display name per node: its label, else ``v1, v2, ...`` for results, the number for a constant.
 
     >>> a = Value(2.0, label="a"); b = a * 3; list(node_names(topological_order(b)).values())
-    ['3', 'a', 'v1']
+    ['a', '3', 'v1']
     """
     taken = {v.label for v in order if v.label}
     names: dict[Value, str] = {}

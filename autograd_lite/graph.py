@@ -20,19 +20,21 @@ def topological_order(root: Value) -> list[Value]:
     ['', 'add']
     """
     order: list[Value] = []
-    seen: set[Value] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    push, pop, append = stack.append, stack.pop, order.append
+    seen = {root}
+    # Each stack entry is a node and an iterator over its inputs still to visit: a node is
+    # appended once that iterator is exhausted, i.e. after all of its inputs.
+    stack = [(root, iter(root.inputs))]
+    push, pop, append, mark = stack.append, stack.pop, order.append, seen.add
     while stack:
-        node, inputs_done = pop()
-        if inputs_done:
-            append(node)  # post-order: all inputs are already in `order`
-        elif node not in seen:
-            seen.add(node)
-            push((node, True))
-            for child in node.inputs:
-                if child not in seen:
-                    push((child, False))
+        node, pending = stack[-1]
+        for child in pending:
+            if child not in seen:
+                mark(child)
+                push((child, iter(child.inputs)))
+                break
+        else:
+            pop()
+            append(node)
     return order
 
 
