@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from types import SimpleNamespace
 
 from . import scalar_math
@@ -23,6 +24,10 @@ def backward(root: Value, gradient: float = 1.0) -> None:
     reverse_pass(order, root, _as_float(gradient, "backward(gradient)"))
     for node in order:  # only now, so a failed pass leaves every .grad as it was
         node.grad += node._g
+
+
+_LOCAL = {name: op.local for name, op in OPS.items()}  # one dict lookup per node in the hot loop
+_data = attrgetter("data")
 
 
 def reverse_pass(order: list[Value], root: Value, gradient: float) -> None:
@@ -43,7 +48,7 @@ def reverse_pass(order: list[Value], root: Value, gradient: float) -> None:
             inputs = node.inputs
             if not inputs:
                 continue
-            local = OPS[node.op].local
+            local = _LOCAL[node.op]
             if len(inputs) == 2:
                 a, b = inputs
                 da, db = local(m, (a.data, b.data), node.data, node.param)
@@ -54,7 +59,7 @@ def reverse_pass(order: list[Value], root: Value, gradient: float) -> None:
                 (da,) = local(m, (a.data,), node.data, node.param)
                 a._g += da * g
             else:
-                for x, d in zip(inputs, local(m, tuple([x.data for x in inputs]), node.data, node.param)):
+                for x, d in zip(inputs, local(m, tuple(map(_data, inputs)), node.data, node.param)):
                     x._g += d * g
     except (ValueError, ZeroDivisionError, OverflowError) as error:
         raise type(error)(_backward_failure(node, str(error))) from None
