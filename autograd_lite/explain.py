@@ -26,6 +26,8 @@ from .graph import topological_order
 from .ops import OPS
 
 _SHOWN_INPUTS = 6  # an n-ary node with more inputs is listed as "first, ..., last"
+
+
 @dataclass(frozen=True)
 class Line:
     """One node of the forward pass: ``name = expression = value`` (a leaf has no expression)."""
@@ -163,13 +165,15 @@ def explain(root: Value, gradient: float = 1.0) -> Explanation:
             received[x] = received.get(x, 0) + 1
             v = variables[i]
             partial = op.partial(i, len(xs))
+            if not op.arity:  # n-ary: name this input and every operand the partial uses ("x_1" for w_1)
+                bindings = _bindings(variables, node.inputs, names, i, partial, names[node])
             steps.append(Step(
                 index=len(steps) + 1, node=node, input=x, position=i, name=names[node], input_name=names[x],
                 op=op.name,
                 formula=f"d{_wrap(shown)}/d{v} = {partial}",
                 formula_latex=rf"\frac{{\partial {_wrap(shown_latex)}}}{{\partial {_latex_var(v)}}}"
                               f" = {op.partial(i, len(xs), latex=True)}",
-                expression=shown, partial=partial, variable=v, bindings=bindings if op.arity else f"{v} = {names[x]}",
+                expression=shown, partial=partial, variable=v, bindings=bindings,
                 evaluated=_substitute(partial, values), param=node.param,
                 local=d, upstream=grads[node], contribution=contribution, total=grads[x],
                 count=received[x], users=users[x],
@@ -212,6 +216,14 @@ def operand_names(op: str, arity: int, count: int) -> list[str]:
     return [f"x_{i + 1}" for i in range(count)]
 
 
+def _bindings(variables: list[str], inputs: tuple[Value, ...], names: dict[Value, str], i: int, partial: str,
+              result: str) -> str:
+    """"w_1 = w.0, x_1 = 1": input i of an n-ary node, then the operands (and y, the result) its partial uses."""
+    used = [i] + [k for k, v in enumerate(variables) if k != i and re.search(rf"\b{v}\b", partial)]
+    pairs = [(variables[k], names[inputs[k]]) for k in used] + ([("y", result)] if re.search(r"\by\b", partial) else [])
+    return ", ".join(f"{v} = {name}" for v, name in pairs if v != name)
+
+
 def _abbreviate(names: list[str]) -> list[str]:
     if len(names) <= _SHOWN_INPUTS:
         return names
@@ -239,13 +251,19 @@ def _substitute(formula: str, values: dict[str, float]) -> str:
     """Put numbers in for the operand names of a text formula ("1 - tanh(u)^2" -> "1 - tanh(0.3)^2")."""
     def number(match: re.Match) -> str:
         x = values[match.group(0)]
-        text = _number(x, 4)
-        return f"({text})" if x < 0 else text
+        enclosed = formula[match.start() - 1:match.start()] == "(" and formula[match.end():match.end() + 1] == ")"
+        return _operand(x, 4) if not enclosed else _number(x, 4)
 
     if formula.strip() in values:  # the partial is one operand ("b", "x_2"): just its number
         return _number(values[formula.strip()], 4)
     pattern = r"\b(" + "|".join(re.escape(k) for k in sorted(values, key=len, reverse=True)) + r")\b"
     return re.sub(pattern, number, formula)
+
+
+def _operand(x: float, precision: int) -> str:
+    """A number to put after an operator: negative ones in parentheses, "0.5 * (-2)" rather than "0.5 * -2"."""
+    text = _number(x, precision)
+    return f"({text})" if text.startswith("-") else text
 
 
 def _latex_var(name: str) -> str:
@@ -293,7 +311,7 @@ def _text(e: Explanation, precision: int) -> str:
         value = num(s.local)
         out.append(f"               = {s.evaluated} = {value}" if s.evaluated != value else f"               = {value}")
         out.append(f"     upstream  {_d(root, s.name)} = {num(s.upstream)}")
-        out.append(f"     product   {num(s.upstream)} * {num(s.local)} = {num(s.contribution)}")
+        out.append(f"     product   {num(s.upstream)} * {_operand(s.local, precision)} = {num(s.contribution)}")
         out.append(f"     total     {_d(root, s.input_name)} = {num(s.total)}  ({share})")
     leaves = [line for line in e.forward if not line.node.inputs and line.node.label]
     if leaves:
@@ -320,7 +338,7 @@ def _markdown(e: Explanation, precision: int) -> str:
             f"{s.index}. edge `{s.input_name}` → `{s.name}`: "
             f"${frac(s.name, s.input_name)} = {s.formula_latex} = {num(s.local)}$ "
             + (f"(with ${_latex_bindings(s.bindings, tex)}$); " if s.bindings else "; ")
-            + f"${frac(root, s.input_name)} \\mathrel{{+}}= {num(s.upstream)} \\cdot {num(s.local)}"
+            + f"${frac(root, s.input_name)} \\mathrel{{+}}= {num(s.upstream)} \\cdot {_operand(s.local, precision)}"
             f" = {num(s.contribution)}$, "
             f"total ${num(s.total)}$ ({share})"
         )

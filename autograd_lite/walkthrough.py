@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import graphviz
 
 from .draw import draw
-from .explain import _number
+from .explain import _number, _operand
 
 if TYPE_CHECKING:
     from .explain import Explanation, Step
@@ -44,7 +44,7 @@ def to_html(explanation: Explanation, precision: int = 4, title: str = "Backprop
     order = [line.node for line in e.forward]
     index = {node: i for i, node in enumerate(order)}
     page = resources.files("autograd_lite").joinpath("walkthrough.html").read_text(encoding="utf-8")
-    frames = "\n".join(_frame(e, s, index, num) for s in e.steps)
+    frames = "\n".join(_frame(e, s, index, precision) for s in e.steps)
     forward = "\n".join(
         f"<tr><th>{_h(line.name)}</th><td>{'= ' + _h(line.expression) if line.expression else 'leaf'}</td>"
         f"<td>= {num(line.value)}</td></tr>" for line in e.forward)
@@ -71,7 +71,9 @@ def _diagram(e: Explanation, precision: int) -> str:
     return svg[svg.index("<svg"):]  # drop the XML prolog and doctype: the SVG sits inside HTML
 
 
-def _frame(e: Explanation, s: Step, index: dict, num) -> str:
+def _frame(e: Explanation, s: Step, index: dict, precision: int) -> str:
+    num = lambda x: _number(x, precision)
+    local_factor = _operand(s.local, precision)  # "0.5 · (-2)"
     root = e.names[e.root]
     i, j = index[s.node], index[s.input]
     d = lambda top, bottom: f"∂{_h(top)}/∂{_h(bottom)}"
@@ -91,7 +93,7 @@ def _frame(e: Explanation, s: Step, index: dict, num) -> str:
       <br>= {evaluated}<span class="value">{num(s.local)}</span></td></tr>
     <tr><th>upstream</th><td>{d(root, s.name)} = <span class="value">{num(s.upstream)}</span></td></tr>
     <tr><th>chain rule</th><td>{d(root, s.input_name)} += {d(root, s.name)} · {d(s.name, s.input_name)}
-      <br>= {num(s.upstream)} · {num(s.local)} = <span class="value">{num(s.contribution)}</span></td></tr>
+      <br>= {num(s.upstream)} · {local_factor} = <span class="value">{num(s.contribution)}</span></td></tr>
     <tr><th>running total</th><td>{d(root, s.input_name)} = {share}</td></tr>
   </table>
   <p class="why">{_why(s)}</p>

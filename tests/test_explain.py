@@ -116,6 +116,27 @@ def test_neuron_steps_are_the_hand_computed_ones():
     assert by_input["x"].total == pytest.approx(0.5 * (1 - math.tanh(0.3) ** 2))
 
 
+def test_negative_numbers_read_right_in_the_evaluated_formula_and_the_product():
+    u = Value(-0.5, label="u")
+    s = explain(u.tanh()).steps[0]
+    assert s.evaluated == "1 - tanh(-0.5)^2"  # no "tanh((-0.5))"
+    a, b = Value(-2.0, label="a"), Value(3.0, label="b")
+    text = explain(a * b).to_text()
+    assert "product   1 * 3 = 3" in text and "product   1 * (-2) = -2" in text
+    assert "exp((-2) - " in explain(al.logsumexp([a, b])).to_text()  # inside an expression: (-2)
+
+
+def test_n_ary_steps_bind_every_operand_their_partial_uses():
+    w, x = [Value(0.5, label="w"), Value(-1.0, label="v")], [Value(2.0, label="p"), Value(3.0, label="q")]
+    steps = explain(al.dot(w, x)).steps
+    # d dot / d w_1 = x_1: the step must say which node x_1 is, and put its number in
+    assert steps[0].bindings == "w_1 = w, x_1 = p" and steps[0].evaluated == "2"
+    assert steps[3].bindings == "x_2 = q, w_2 = v" and steps[3].evaluated == "-1"
+    y = al.logsumexp(w)
+    y.label = "L"
+    assert explain(y).steps[1].bindings == "x_2 = v, y = L"
+
+
 def test_formulas_come_from_the_op_table():
     x = Value(1.5, label="x")
     y = (x ** 3).leaky_relu(0.1)
