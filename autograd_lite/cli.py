@@ -12,16 +12,21 @@ NAME=VALUE). Errors go to stderr as one line.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
 from .draw import draw, render
 from .engine import Value
 from .explain import explain
 from .expr import FUNCTIONS, ExpressionError, parse_assignments, parse_expression
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 PROG = "autograd-lite"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -72,8 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="See backpropagation work, one scalar at a time.",
-                                     epilog=EPILOG)
+    parser = _Parser(prog=PROG, description="See backpropagation work, one scalar at a time.", epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -107,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--activation", default="relu", help="hidden activation: relu, tanh, sigmoid, ... (default relu)")
     p.add_argument("--lr", type=float, default=0.05, help="Adam's learning rate (default 0.05)")
     p.add_argument("--batch-size", type=_positive, default=32, help="examples per step (default 32)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the data, the weights and the shuffles")
+    p.add_argument("--seed", type=int, default=0, help="seed of the data, the weights and the shuffles (an int >= 0)")
     p.add_argument("--plot", metavar="FILE", help="save the decision boundary as an image (needs matplotlib)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_train)
@@ -183,8 +187,10 @@ def _train(args: argparse.Namespace) -> int:
     import nn
 
     hidden = _widths(args.hidden)
-    if not args.lr > 0:
-        raise UsageError(f"--lr must be positive, got {args.lr}")
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        raise UsageError(f"--lr must be a finite number > 0, got {args.lr}")
+    if args.seed < 0:
+        raise UsageError(f"--seed must be a whole number >= 0, got {args.seed}")  # numpy refuses negative seeds
     if args.activation not in nn.ACTIVATIONS:
         raise UsageError(f"--activation must be one of {', '.join(nn.ACTIVATIONS)}, got {args.activation!r}")
     if args.plot and Path(args.plot).suffix.lower() not in (".png", ".svg", ".pdf", ".jpg"):
@@ -221,7 +227,7 @@ def _widths(text: str) -> list[int]:
     return widths
 
 
-def _dataset(nn, name: str, samples: int | None, seed: int):
+def _dataset(nn: Any, name: str, samples: int | None, seed: int) -> tuple[Any, Any, int, int]:
     """(X, y, number of classes, default epochs) for a data set name."""
     if name == "moons":
         X, y = nn.datasets.make_moons(samples or 100, noise=0.1, seed=seed)
@@ -233,8 +239,8 @@ def _dataset(nn, name: str, samples: int | None, seed: int):
     return X, y, 3, 150
 
 
-def plot_decision_boundary(model, X, y, path: str | Path | None = None, *, title: str = "", threshold: float = 0.0,
-                           resolution: int = 60, ax=None):
+def plot_decision_boundary(model: Callable, X: Any, y: Any, path: str | Path | None = None, *, title: str = "",
+                           threshold: float = 0.0, resolution: int = 60, ax: Axes | None = None) -> Path | Figure:
     """The model's decision regions with the data on top: saved to ``path`` (returned), else the Figure.
 
     >>> import nn, numpy as np; X, y = nn.datasets.make_moons(20, seed=0)

@@ -175,6 +175,9 @@ class _Builder:
         if name == "dot":
             if len(node.args) != 2 or not all(isinstance(a, ast.List) for a in node.args):
                 raise ExpressionError("dot() takes two lists of the same length: dot([w1, w2], [x1, x2])")
+            if len(node.args[0].elts) != len(node.args[1].elts):
+                raise ExpressionError(f"dot() got {len(node.args[0].elts)} weights but {len(node.args[1].elts)} "
+                                      "inputs; the two lists must have the same length")
             ws, xs = ([self.build(e) for e in a.elts] for a in node.args)
             return function(ws, xs)
         if OPS[name].arity == 1 and most == 2:  # the op's constant: a plain number

@@ -72,6 +72,10 @@ def test_draw_writes_an_svg(capsys, tmp_path):
     (["train", "moons", "--hidden", "16,x"], "--hidden"),
     (["train", "moons", "--activation", "swish"], "--activation"),
     (["train", "moons", "--lr", "-1"], "--lr"),
+    (["train", "moons", "--lr", "inf"], "--lr must be a finite number"),
+    (["train", "moons", "--lr", "nan"], "--lr must be a finite number"),
+    (["train", "moons", "--seed", "-1"], "--seed must be a whole number >= 0"),
+    (["explain", "dot([x], [x, x])", "x=1"], "1 weights but 2 inputs"),
     (["train", "moons", "--plot", "boundary.txt"], "--plot"),
 ])
 def test_refused_input_exits_2_with_one_line_on_stderr(capsys, argv, message):

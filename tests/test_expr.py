@@ -80,6 +80,7 @@ def test_functions_come_from_the_op_table():
     ("exp(x, w)", "takes 1 argument"),
     ("leaky_relu(x, w)", "must be a number"),
     ("dot(x, w)", "two lists"),
+    ("dot([x, w], [x])", "2 weights but 1 inputs"),
     ("[x, w]", "a list"),
     ("x ** 1000", "too large"),
     ("9 ** 9 ** 9", "too large"),
