@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -64,6 +64,20 @@ def _mean(terms: list[Value]) -> Value:
     return ag.sum(terms) * (1.0 / len(terms))
 
 
+Target = float | Value
+# Each loss's per-element formula, written once: the batch losses below average these, and
+# ``nn.fit(compiled=True)`` traces them with the targets as Values (a tape takes them per sample).
+TERMS: dict[str, Callable[[Sequence[Value], Sequence[Target]], list[Value]]] = {
+    "mse": lambda ys, ts: [(y - t) ** 2 for y, t in zip(ys, ts)],
+    # -[t log s(x) + (1-t) log(1 - s(x))] = softplus(x) - t x, since log s(x) = x - softplus(x)
+    "bce_with_logits": lambda xs, ts: [x.softplus() - t * x for x, t in zip(xs, ts)],
+    "hinge": lambda ss, ts: [(1.0 - t * s).relu() for s, t in zip(ss, ts)],
+    # eq. 10: -sum_k y~_k log s(z)_k = log sum_i e^{z_i} - y~ . z for one example's logits z and one-hot y~;
+    # the same graph for every class, so a compiled tape traced on one example serves all
+    "cross_entropy": lambda zs, onehot: [ag.logsumexp(zs) - ag.dot(onehot, zs)],
+}
+
+
 def mse_loss(input: Outputs, target: Any) -> Value:
     """Mean squared error, mean over all elements: (1/n) sum (y - t)^2 (PyTorch's ``mse_loss``; no 1/2).
 
@@ -71,7 +85,7 @@ def mse_loss(input: Outputs, target: Any) -> Value:
     4.0
     """
     ys, ts = _flatten(input, target, "mse_loss")
-    return _mean([(y - t) ** 2 for y, t in zip(ys, ts)])
+    return _mean(TERMS["mse"](ys, ts))
 
 
 def _clamped_log(p: Value) -> Value:
@@ -113,8 +127,7 @@ def binary_cross_entropy_with_logits(input: Outputs, target: Any) -> Value:
     for i, t in enumerate(ts):
         if not 0.0 <= t <= 1.0:
             raise ValueError(f"binary_cross_entropy_with_logits: target[{i}] = {t} is not in [0, 1]")
-    # -[t log s(x) + (1-t) log(1 - s(x))] = softplus(x) - t x, since log s(x) = x - softplus(x)
-    return _mean([x.softplus() - t * x for x, t in zip(xs, ts)])
+    return _mean(TERMS["bce_with_logits"](xs, ts))
 
 
 def hinge_loss(input: Outputs, target: Any) -> Value:
@@ -127,7 +140,7 @@ def hinge_loss(input: Outputs, target: Any) -> Value:
     for i, t in enumerate(ts):
         if t not in (-1.0, 1.0):
             raise ValueError(f"hinge_loss: target[{i}] = {t}; labels must be -1 or +1")
-    return _mean([(1.0 - t * s).relu() for s, t in zip(ss, ts)])
+    return _mean(TERMS["hinge"](ss, ts))
 
 
 def cross_entropy(input: Sequence[Value] | Sequence[Sequence[Value]], target: Any) -> Value:
@@ -162,7 +175,5 @@ def cross_entropy(input: Sequence[Value] | Sequence[Sequence[Value]], target: An
             raise ValueError(f"cross_entropy: target{where} = {k} is out of range for {len(row)} classes")
         z = [_as_value(v, f"{where}[{j}]") for j, v in enumerate(row)]
         onehot = [1.0 if j == k else 0.0 for j in range(len(z))]  # y~ (eq. 4)
-        # eq. 10: -sum_k y~_k log s(z)_k = log sum_i e^{z_i} - y~ . z; the same graph for every class,
-        # so a compiled tape traced on one example serves all
-        terms.append(ag.logsumexp(z) - ag.dot(onehot, z))
+        terms += TERMS["cross_entropy"](z, onehot)
     return _mean(terms)

@@ -116,3 +116,26 @@ def test_losses_accept_single_values_and_multi_output_batches():
 def test_bad_arguments_raise_clear_value_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("name, batch_loss, xs, target", [
+    ("mse", nn.mse_loss, [0.5, -1.0], [1.0, 0.0]),
+    ("bce_with_logits", nn.binary_cross_entropy_with_logits, [-1.5, 4.0], [0.0, 0.25]),
+    ("hinge", nn.hinge_loss, [0.5, -2.0], [1.0, 1.0]),
+])
+def test_per_element_terms_take_value_targets_and_average_to_the_batch_loss(name, batch_loss, xs, target):
+    # nn.losses.TERMS is each formula's one home: the batch losses and compiled training both use it
+    ts = [Value(t) for t in target]
+    vs = [Value(x) for x in xs]
+    terms = nn.losses.TERMS[name](vs, ts)
+    mean = sum(terms) * (1.0 / len(terms))
+    mean.backward()
+    assert mean.data == batch_loss(xs, target).data
+    assert all(t.grad != 0.0 for t in ts)  # the targets are graph inputs, as a tape needs them
+
+
+def test_cross_entropy_term_with_a_one_hot_of_values():
+    z = [Value(1.0), Value(-2.0), Value(0.5)]
+    (term,) = nn.losses.TERMS["cross_entropy"](z, [Value(0.0), Value(1.0), Value(0.0)])
+    assert term.data == pytest.approx(nn.cross_entropy([1.0, -2.0, 0.5], 1).data, rel=1e-15)
+    assert term.data == pytest.approx(math.log(math.exp(1.0) + math.exp(-2.0) + math.exp(0.5)) + 2.0, rel=1e-14)
