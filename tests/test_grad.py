@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import autograd_lite as ag
-from autograd_lite import Value, grad, topological_order
+from autograd_lite import Value, grad, no_grad, topological_order
 
 
 def _sig(x: float) -> float:
@@ -102,6 +102,16 @@ def test_backward_on_a_derivative_gives_the_second_derivative() -> None:
     y.backward()
     assert x.grad == pytest.approx(second + dy.data, rel=1e-13)
     assert dy.data == pytest.approx(t + 0.4 * (1 - t * t), rel=1e-14)
+
+
+def test_create_graph_inside_no_grad_still_records_like_pytorch() -> None:
+    """PyTorch's autograd.grad(create_graph=True) builds the derivative graph even under no_grad."""
+    x = Value(0.5)
+    y = x**3
+    with no_grad():
+        (g,) = grad(y, [x], create_graph=True)
+        assert not ag.is_grad_enabled()  # and no_grad is still on afterwards
+    assert g.data == 0.75 and grad(g, [x])[0].data == 3.0
 
 
 # --- grad() and .grad -----------------------------------------------------------------------------
