@@ -117,6 +117,12 @@ def _load_document(document: Any, model: Module | None) -> Module:
     if not isinstance(parameters, dict):
         raise ValueError(f"'parameters' must be an object of name -> number, got {type(parameters).__name__}")
     if model is None:
+        expected = _parameter_count(kind, config)
+        if expected is not None and expected > 2 * len(parameters) + 1000:
+            # a file that claims a far bigger network than it holds is refused before we build (allocate) it;
+            # near misses are built, so load_state_dict can name the missing or extra entry
+            raise ValueError(f"'config' describes a network of {expected} parameters ({kind}), but 'parameters' "
+                             f"holds {len(parameters)}")
         try:
             model = MODELS[kind](**config)
         except (TypeError, ValueError) as error:
@@ -128,3 +134,20 @@ def _load_document(document: Any, model: Module | None) -> Module:
             raise ValueError(f"the file's config {config} does not match the model's {model.config()}")
     model.load_state_dict(parameters)  # checks every name and value before changing anything
     return model
+
+
+def _parameter_count(kind: str, config: dict[str, Any]) -> int | None:
+    """How many parameters the architecture in ``config`` has (a neuron: n_in weights + 1 bias), or None
+    when the config is malformed (the constructor then says what is wrong)."""
+    try:
+        if kind == "Neuron":
+            widths = [config["nin"], 1]
+        elif kind == "Layer":
+            widths = [config["nin"], config["nout"]]
+        else:
+            widths = [config["nin"], *config["nouts"]]
+    except (KeyError, TypeError):
+        return None
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in widths):
+        return None
+    return sum((n_in + 1) * n_out for n_in, n_out in zip(widths, widths[1:]))

@@ -98,6 +98,8 @@ MALFORMED = [
     ("list value", lambda d: d["parameters"].update({NAME: [1.0]}), f"parameter '{NAME}' must be a number"),
     ("huge int", lambda d: d["parameters"].update({NAME: 10 ** 400}), "too large"),
     ("wrong sizes", lambda d: d["config"].update(nouts=[5, 2]), "missing parameter"),
+    # refused before anything is built: a billion neurons would take minutes and gigabytes
+    ("huge architecture", lambda d: d["config"].update(nouts=[10 ** 9, 2]), "describes a network of 6000000002 parameters"),
     ("parameters not an object", lambda d: d.update(parameters=[1, 2]), "'parameters' must be an object"),
 ]
 
@@ -113,7 +115,8 @@ def test_malformed_files_are_rejected_and_the_model_is_unchanged(tmp_path, model
     else:
         bad.write_text(json.dumps(_edit(document, change)))
     before = model.state_dict()
-    into_message = "does not match the model's" if what in ("bad config", "unknown config key", "wrong sizes") else message
+    config_changed = what in ("bad config", "unknown config key", "wrong sizes", "huge architecture")
+    into_message = "does not match the model's" if config_changed else message
     with pytest.raises(ValueError, match=into_message) as info:
         nn.load(bad, model=model)
     assert str(bad) in str(info.value)  # the message names the file
