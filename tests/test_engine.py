@@ -79,6 +79,10 @@ def test_item_and_float() -> None:
 
 
 # --- operators with numbers on either side ---------------------------------------------------
+class _Float(float):
+    """A float subclass: still a real number."""
+
+
 @pytest.mark.parametrize(
     ("f", "value", "slope"),  # at x = 2: f(x), f'(x) worked out by hand
     [
@@ -90,7 +94,9 @@ def test_item_and_float() -> None:
         (lambda x: x ** Value(3.0), 8.0, 12.0), (lambda x: -x, -2.0, -1.0), (lambda x: +x, 2.0, 1.0),
         (lambda x: abs(-x), 2.0, 1.0), (lambda x: x * np.float64(3), 6.0, 3.0), (lambda x: np.float64(3) * x, 6.0, 3.0),
         (lambda x: x + True, 3.0, 1.0), (lambda x: x**0.5, math.sqrt(2.0), 0.5 / math.sqrt(2.0)),
-        (lambda x: x ** np.int64(2), 4.0, 4.0),
+        (lambda x: x ** np.int64(2), 4.0, 4.0), (lambda x: x + Fraction(1, 4), 2.25, 1.0),
+        (lambda x: np.int64(3) - x, 1.0, -1.0), (lambda x: x - np.bool_(True), 1.0, 1.0),
+        (lambda x: _Float(1.5) * x, 3.0, 1.5), (lambda x: x ** Fraction(1, 2), math.sqrt(2.0), 0.5 / math.sqrt(2.0)),
     ],
 )
 def test_operators_with_numbers_on_either_side(f, value: float, slope: float) -> None:

@@ -86,6 +86,11 @@ def test_errors_without_labels_still_name_op_and_values() -> None:
         (lambda: grad(2.0, [Value(2.0)]), TypeError, "float"),
         (lambda: Value(1.0) < "a", TypeError, "str"),
         (lambda: Value(Value(1.0)), TypeError, "Value"),
+        (lambda: Value(1.0) + 10**400, (ValueError, OverflowError), "operand"),
+        (lambda: Value(1.0) ** 10**400, (ValueError, OverflowError), "exponent"),
+        (lambda: ag.sum([Value(1.0), math.nan]), ValueError, "finite"),
+        (lambda: ag.dot([Value(1.0)], [math.inf]), ValueError, "finite"),
+        (lambda: Value(1.0) < math.nan, ValueError, "finite"),
         (lambda: Value(1.0, label=3), TypeError, "label"),
     ],
 )
