@@ -178,28 +178,31 @@ def _check_graph_is_fixed(fn: Callable[..., Any], example: list[float], traces: 
     """The graph and its constants must be the same when traced again, and at other input and captured values."""
     known = set(captured)
     expected = _signature(traces[0], known)
-    probes: list[tuple[str, _Trace]] = [("when traced again at the same values", traces[1])]
+    _compare(expected, _signature(traces[1], known), "when traced again at the same values", fn_name)
     saved = [v.data for v in captured]
     for point in _probe_points(example + saved):
         try:
             for v, x in zip(captured, point[len(example):]):
                 v.data = x
-            where = f"at the inputs {_short(point[:len(example)])}" + (" and other parameters" if captured else "")
-            probes.append((where, _trace(fn, point[:len(example)], fn_name, known, has_aux)))
+            probe = _signature(_trace(fn, point[:len(example)], fn_name, known, has_aux), known)
         except _BAD_MATH:
             continue  # outside fn's domain (log of a negative ...): this point tells nothing
         finally:
             for v, x in zip(captured, saved):
                 v.data = x
-    for where, probe in probes:
-        got = _signature(probe, known)
-        if got != expected:
-            index = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), min(len(got), len(expected)))
-            raise TraceError(
-                f"compile: {fn_name} builds a different graph {where} (node {index}: {_show(expected, index)} at the "
-                f"example, {_show(got, index)} there). Its Python code depends on the values (.data in an if, "
-                f"detach(), a value turned into a constant, randomness), so a tape replayed on other inputs would "
-                f"be wrong; use branch-free ops (relu, abs ...) or run it eagerly.")
+        where = f"at the inputs {_short(point[:len(example)])}" + (" and other parameters" if captured else "")
+        _compare(expected, probe, where, fn_name)
+
+
+def _compare(expected: list[tuple], got: list[tuple], where: str, fn_name: str) -> None:
+    if got == expected:
+        return
+    index = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), min(len(got), len(expected)))
+    raise TraceError(
+        f"compile: {fn_name} builds a different graph {where} (node {index}: {_show(expected, index)} at the "
+        f"example, {_show(got, index)} there). Its Python code depends on the values (.data in an if, "
+        f"detach(), a value turned into a constant, randomness), so a tape replayed on other inputs would "
+        f"be wrong; use branch-free ops (relu, abs ...) or run it eagerly.")
 
 
 def _short(values: Sequence[float], n: int = 4) -> str:
@@ -246,19 +249,32 @@ def _fuse_sums(order: list[Value], keep: set[Value]) -> tuple[list[Any], dict[Va
                 and x not in keep)
 
     new: dict[Value, Any] = {}
-    terms: dict[Value, list[Any]] = {}
     out: list[Any] = []
+
+    def terms(v: Value) -> list[Any]:  # the leaves of v's tree of absorbed adds, left to right (no recursion)
+        found: list[Any] = []
+        stack = [iter(v.inputs)]
+        while stack:
+            for x in stack[-1]:
+                if inner(x):
+                    stack.append(iter(x.inputs))
+                    break
+                found.append(new[x])
+            else:
+                stack.pop()
+        return found
+
     for v in order:
         if not v.inputs:
             new[v] = v
             out.append(v)
             continue
         if v.op in ("add", "sum"):
-            terms[v] = [t for x in v.inputs for t in (terms[x] if inner(x) else [new[x]])]
-            if inner(v):
+            if inner(v):  # computed as part of its user's sum
                 continue
-            absorbed = len(terms[v]) != len(v.inputs)
-            node = _Node("sum" if absorbed else v.op, v.param, tuple(terms[v]), v.label)
+            collected = terms(v)
+            op = "sum" if len(collected) != len(v.inputs) else v.op
+            node = _Node(op, v.param, tuple(collected), v.label)
         else:
             node = _Node(v.op, v.param, tuple(new[x] for x in v.inputs), v.label)
         new[v] = node
@@ -393,6 +409,7 @@ class Tape:
         self.parameters: tuple[Value, ...] = tuple(captured if given is None else given)
         _check_graph_is_fixed(fn, example, traces, list(dict.fromkeys([*self.parameters, *captured])), self.fn_name,
                               has_aux)
+        del traces  # the second trace only served to tell captured Values from constants
         position = {v: i for i, v in enumerate(trace.inputs)}
         leaves = [v for v in trace.order if not v.inputs]
         is_captured = set(captured)

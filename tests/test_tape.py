@@ -385,3 +385,18 @@ def test_has_aux_needs_a_pair():
         ag.compile(lambda x: x * 2, [1.0], has_aux=True)
     with pytest.raises(TypeError, match=r"aux\[1\] must be a Value"):
         ag.compile(lambda x: (x, [x, 2.0]), [1.0], has_aux=True)
+
+
+def test_long_add_chains_both_ways_fuse_into_one_sum():
+    ws = [Value(0.001 * i) for i in range(3000)]
+    left = ag.compile(lambda x: sum(w * x for w in ws), [1.0], parameters=ws)  # ((0 + w1 x) + w2 x) + ...
+    right = Value(0.0)
+    for w in reversed(ws):
+        right = w + right  # w1 + (w2 + (... + 0)), built outside: a captured Value
+    tape = ag.compile(lambda x: x * right + ws[0] * x, [1.0])
+    assert [ins.op for ins in left.instructions if ins.op].count("sum") == 1
+    loss, grads = left.value_and_grad(np.array([2.0]))
+    assert loss == pytest.approx(2.0 * sum(0.001 * i for i in range(3000)), rel=1e-12)
+    np.testing.assert_allclose(grads, [2.0] * 3000)
+    assert [ins.op for ins in tape.instructions if ins.op].count("add") == 1  # x * right + w0 x
+    assert tape(np.array([1.0]))[0] == pytest.approx(right.data, rel=1e-14)  # summed left to right here
