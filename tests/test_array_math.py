@@ -106,3 +106,11 @@ def test_same_error_types_as_scalar_math_on_every_bad_input():
 def test_every_name_of_the_scalar_namespace_is_here():
     public = {n for n in dir(scalar_math) if not n.startswith("_") and n not in {"math", "annotations"}}
     assert public <= set(dir(array_math)), public - set(dir(array_math))
+
+
+def test_xlogy_matches_and_is_zero_where_x_is_zero():
+    x = np.array([0.0, 0.0, 2.0, -1.5, 3.0])
+    y = np.array([0.0, 5.0, 0.5, 7.0, 1e-300])
+    np.testing.assert_allclose(array_math.xlogy(x, y), [scalar_math.xlogy(a, b) for a, b in zip(x, y)], rtol=1e-15)
+    with pytest.raises(ValueError, match="positive"):
+        array_math.xlogy(np.array([1.0]), np.array([0.0]))
