@@ -24,7 +24,7 @@ from typing import Any
 
 import graphviz
 
-from .engine import Value
+from .engine import Value, no_grad
 from .explain import _number, node_names
 from .graph import topological_order
 from .ops import OPS
@@ -378,7 +378,7 @@ def find_layers(order: list[Value], clusters: Clusters) -> list[LayerSummary]:
     for node in order:
         for x in node.inputs:
             users.setdefault(x, []).append(node)
-    by_neuron: dict[str, tuple[list[Value], list[Value]]] = {}
+    by_neuron: dict[str, tuple[list[Value], list[Value], list[str]]] = {}
     for node in order:  # z: the last node of a neuron's weighted sum; a: after its unary ops
         m = clusters.of.get(node)
         if node not in clusters.linear or any(u in clusters.linear and clusters.of.get(u) == m
@@ -390,16 +390,23 @@ def find_layers(order: list[Value], clusters: Clusters) -> list[LayerSummary]:
             if not nxt:
                 break
             a = nxt[0]
-        zs, as_ = by_neuron.setdefault(m, ([], []))
+        activation = OPS[a.op].label(a.param) if a is not node else ""
+        if a is node and (probability := _softmax_of(node, users)) is not None:
+            a, activation = probability, "softmax"
+        zs, as_, activations = by_neuron.setdefault(m, ([], [], []))
         zs.append(node)
         as_.append(a)
+        activations.append(activation)
     params: dict[str, list[tuple[str, Value]]] = {}
     for v, name in clusters.params.items():
         params.setdefault(_module(name), []).append((name, v))
     grouped: dict[str, LayerSummary] = {}
-    for neuron, (zs, as_) in by_neuron.items():  # dicts keep forward order
-        outer = _ancestors(neuron)
-        name = outer[-1] if outer else neuron or "model"
+    layer_of = {neuron: (_ancestors(neuron) or [neuron or "model"])[-1] for neuron in by_neuron}
+    first_seen = {name: i for i, name in reversed(list(enumerate(layer_of.values())))}
+    # layers in forward order; the neurons of a layer by index (the graph may reach neuron 2 before neuron 1)
+    for neuron in sorted(by_neuron, key=lambda n: (first_seen[layer_of[n]], _natural(n))):
+        zs, as_, activations = by_neuron[neuron]
+        name = layer_of[neuron]
         layer = grouped.setdefault(name, LayerSummary(name, [], [], [], [], [], ""))
         layer.neurons.append(neuron)
         layer.z.append(zs)
@@ -407,9 +414,33 @@ def find_layers(order: list[Value], clusters: Clusters) -> list[LayerSummary]:
         own = params.get(neuron, [])
         layer.weights.append([v for name, v in own if name.split(".")[-1].isdigit()])
         layer.biases.extend(v for name, v in own if not name.split(".")[-1].isdigit())
-        if as_[0] is not zs[0]:
-            layer.activation = OPS[as_[0].op].label(as_[0].param)
+        layer.activation = layer.activation or activations[0]
     return list(grouped.values())
+
+
+def _natural(name: str) -> tuple:
+    """Sort key that puts "neurons.10" after "neurons.9"."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in name.split("."))
+
+
+def _softmax_of(z: Value, users: dict[Value, list[Value]]) -> Value | None:
+    """a = exp(z - logsumexp(z_1..z_n)) when ``z`` feeds a softmax (as ``nn``'s softmax layer makes it), else None.
+
+    A loss that reads one probability keeps only that exp in its graph; the others are
+    recomputed here, outside the graph, so the layer box can still show every a.
+    """
+    lse = next((u for u in users.get(z, []) if u.op == "logsumexp"), None)
+    if lse is None:
+        return None
+    for shifted in users.get(z, []):
+        if shifted.op == "sub" and shifted.inputs[0] is z and shifted.inputs[1] is lse:
+            found = next((e for e in users.get(shifted, []) if e.op == "exp"), None)
+            if found is not None:
+                return found
+    if not any(u.op == "sub" and u.inputs[1] is lse for x in lse.inputs for u in users.get(x, [])):
+        return None  # a logsumexp of the logits alone is a loss (cross_entropy), not a softmax layer
+    with no_grad():
+        return (z - lse).exp()
 
 
 def _collapsed(root: Value, order: list[Value], clusters: Clusters, rankdir: str, precision: int) -> graphviz.Digraph:

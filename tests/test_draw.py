@@ -147,6 +147,26 @@ def test_collapsed_box_holds_the_engines_numbers():
         draw(loss, collapse=True)
 
 
+def test_collapsed_softmax_layer_shows_the_probabilities():
+    model = nn.MLP(2, [3, 3], activation="tanh", output_activation="softmax", seed=0)
+    trace = model.trace([0.5, -1.0])
+    loss = -trace.a[-1][1].log()
+    loss.backward()
+    source = draw(loss, model=model, collapse=True, precision=6).source
+    assert "3 → 3, softmax" in source
+    probabilities = [a.data for a in trace.a[-1]]
+    assert sum(probabilities) == pytest.approx(1.0)
+    assert "a = g(z)</b></td><td align=\"left\">[" + ", ".join(f"{p:.6g}" for p in probabilities) + "]" in source
+    layers = find_layers(topological_order(loss), Clusters.infer(topological_order(loss), model))
+    assert [layer.activation for layer in layers] == ["tanh", "softmax"]
+    shown = [a for row in layers[1].a for a in row]
+    assert [a.data for a in shown] == pytest.approx(probabilities, rel=1e-15)
+    assert shown[1] is trace.a[-1][1]  # the probability the loss reads is the graph's own node
+    # the z, a, delta columns follow neuron order even though the graph reaches the neurons in another order
+    assert [z.data for row in layers[1].z for z in row] == [z.data for z in trace.z[-1]]
+    assert [b for b in layers[1].biases] == [n.b for n in model.layers[1].neurons]
+
+
 def test_collapsed_with_several_samples_summarises_a_matrix():
     model, loss = mlp_loss(widths=(4, 1), samples=((1.0, -2.0), (0.5, 0.5), (-1.0, 0.0)))
     source = draw(loss, model=model, collapse=True).source
