@@ -19,13 +19,13 @@ from .graph import topological_order
 from .ops import OPS, Op
 from .tape import Tape, TraceError, compile  # noqa: A004 - as torch.compile
 
+# ``sum`` and ``compile`` are left out of __all__ so ``import *`` never hides the builtins.
 __all__ = [
     "OPS",
     "Op",
     "Tape",
     "TraceError",
     "Value",
-    "compile",
     "dot",
     "enable_grad",
     "draw",
@@ -36,7 +36,6 @@ __all__ = [
     "logsumexp",
     "no_grad",
     "render",
-    "sum",
     "topological_order",
 ]
 __version__ = "0.1.0"
