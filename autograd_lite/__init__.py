@@ -13,11 +13,13 @@ pictures and the chain rule step by step: ``draw``, ``render``, ``explain``,
 
 from .backprop import grad
 from .draw import draw, render
-from .engine import Value, dot, enable_grad, is_grad_enabled, logsumexp, no_grad, sum
+from .engine import Value, dot, enable_grad, is_grad_enabled, logsumexp, no_grad
+from .engine import sum as sum  # re-exported, but not in __all__ (see below)
 from .explain import explain, explain_layers
 from .graph import topological_order
 from .ops import OPS, Op
-from .tape import Tape, TraceError, compile  # noqa: A004 - as torch.compile
+from .tape import Tape, TraceError
+from .tape import compile as compile  # noqa: A004 - as torch.compile; not in __all__
 
 # ``sum`` and ``compile`` are left out of __all__ so ``import *`` never hides the builtins.
 __all__ = [
