@@ -136,6 +136,20 @@ def test_console_script_runs_as_a_program():
     assert result.returncode == 2 and result.stderr.count("\n") == 1
 
 
+def test_the_installed_autograd_lite_command_is_this_main():
+    import sysconfig
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "autograd-lite"]
+    assert script.value == "autograd_lite.cli:main"
+    program = shutil.which("autograd-lite", path=sysconfig.get_path("scripts"))
+    assert program, "pip install -e . did not put the autograd-lite program next to this Python"
+    result = subprocess.run([program, "explain", "w*x", "w=2", "x=3"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "dy/dw = 3" in result.stdout
+    result = subprocess.run([program, "explain", "w*", "w=2"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == "" and "not a valid expression" in result.stderr
+
+
 def test_docstring_examples():
     import doctest
 
