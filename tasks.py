@@ -35,24 +35,29 @@ def ensure_venv(extras: str) -> None:
         stamp.touch()
 
 
-def apt_install(program: str, package: str) -> None:
-    """Install a Debian package when ``program`` is missing and we may (root, or sudo without a password)."""
-    if shutil.which(program) or not shutil.which("apt-get"):
-        if not shutil.which(program):
-            print(f"note: '{program}' is missing and there is no apt-get here; install {package} by hand "
-                  f"(tests that need it are skipped, with a reason)")
+def apt_install(needed: dict[str, str]) -> None:
+    """Install the Debian packages whose programs are missing (``{program: package}``), in one apt-get call,
+    when we may (root, or sudo without a password); otherwise say what to install."""
+    missing = {prog: pkg for prog, pkg in needed.items() if not shutil.which(prog)}
+    if not missing:
         return
+    package_list = sorted(set(missing.values()))
+    packages = " ".join(package_list)
+    skipped = f"tests that need {', '.join(missing)} are skipped, with a reason"
     sudo: list[str] = []
+    if not shutil.which("apt-get"):
+        print(f"note: {', '.join(missing)} missing and no apt-get here: install {packages} by hand ({skipped})")
+        return
     if os.geteuid() != 0:
         if not shutil.which("sudo") or subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode:
-            print(f"note: '{program}' is missing; run 'sudo apt-get install {package}' (tests needing it are skipped)")
+            print(f"note: run 'sudo apt-get install {packages}' ({skipped})")
             return
         sudo = ["sudo", "-n"]
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in ([*sudo, "apt-get", "update", "-qq"], [*sudo, "apt-get", "install", "-y", "-qq", package]):
+    for cmd in ([*sudo, "apt-get", "update", "-qq"], [*sudo, "apt-get", "install", "-y", "-qq", *package_list]):
         print("+", " ".join(cmd), flush=True)
         if subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL).returncode:
-            print(f"note: could not install {package}; tests that need '{program}' are skipped")
+            print(f"note: could not install {packages} ({skipped})")
             return
 
 
@@ -60,17 +65,15 @@ def main(argv: list[str]) -> int:
     task = argv[0] if argv else "help"
     if task == "test":
         ensure_venv("test")
-        apt_install("dot", "graphviz")
-        if not (shutil.which("chromium") or shutil.which("chromium-browser")):
-            apt_install("chromium", "chromium")
-        apt_install("chromedriver", "chromium-driver")  # selenium drives Chromium for the walkthrough test
+        # dot renders the diagrams; selenium drives Chromium through chromedriver for the walkthrough test
+        apt_install({"dot": "graphviz", "chromium": "chromium", "chromedriver": "chromium-driver"})
         if run(PYTHON, "-m", "ruff", "check", ".", check=False):
             print("ruff check failed: fix the findings above (the test suite did not run)")
             return 1
         return run(PYTHON, "-m", "pytest", *argv[1:], check=False)
     if task == "demo":
         ensure_venv("plot")
-        apt_install("dot", "graphviz")
+        apt_install({"dot": "graphviz"})
         return run(PYTHON, "demos/main.py", *argv[1:], check=False)
     if task == "bench":
         ensure_venv("test")
