@@ -130,7 +130,7 @@ def explain(root: Value, gradient: float = 1.0) -> Explanation:
     seed = _as_float(gradient, "explain(gradient)")
     order = topological_order(root)
     names = node_names(order)
-    forward = [_line(node, names) for node in order]
+    forward = [_line(node, names) for node in _reading_order(order)]
 
     users: dict[Value, int] = {}
     for node in order:
@@ -179,6 +179,23 @@ def explain(root: Value, gradient: float = 1.0) -> Explanation:
                 count=received[x], users=users[x],
             ))
     return Explanation(root=root, names=names, forward=forward, steps=steps, grads=grads)
+
+
+def _reading_order(order: list[Value]) -> list[Value]:
+    """``order`` with each leaf moved down to just before its first user, so the forward listing of an MLP
+    reads layer by layer (a topological order may list layer 2's weights before all of layer 1)."""
+    if not order[-1].inputs:
+        return order
+    listed: set[Value] = set()
+    out: list[Value] = []
+    for node in order:
+        for x in node.inputs:
+            if not x.inputs and x not in listed:
+                listed.add(x)
+                out.append(x)
+        if node.inputs:
+            out.append(node)
+    return out
 
 
 # --- names -----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import graphviz
 
 from .draw import draw
 from .explain import _number, _operand
+from .graph import topological_order
 
 if TYPE_CHECKING:
     from .explain import Explanation, Step
@@ -41,8 +42,7 @@ def to_html(explanation: Explanation, precision: int = 4, title: str = "Backprop
     """
     e = explanation
     num = lambda x: _number(x, precision)
-    order = [line.node for line in e.forward]
-    index = {node: i for i, node in enumerate(order)}
+    index = {node: i for i, node in enumerate(topological_order(e.root))}  # the ids draw() gives the nodes
     page = resources.files("autograd_lite").joinpath("walkthrough.html").read_text(encoding="utf-8")
     frames = "\n".join(_frame(e, s, index, precision) for s in e.steps)
     forward = "\n".join(

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd_lite as al
+import nn
 from autograd_lite import OPS, Value, explain, topological_order
 
 
@@ -98,8 +99,22 @@ def test_one_step_per_edge_and_forward_listing_first():
     e = explain(root)
     order = topological_order(root)
     assert len(e.steps) == sum(len(v.inputs) for v in order)
-    assert [line.node for line in e.forward] == order
+    listed = [line.node for line in e.forward]
+    assert sorted(map(id, listed)) == sorted(map(id, order)) and listed[-1] is root
+    position = {node: i for i, node in enumerate(listed)}
+    assert all(position[x] < position[node] for node in order for x in node.inputs)  # each after its inputs
     assert e.forward[-1].value == root.data
+
+
+def test_forward_listing_reads_layer_by_layer():
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+    e = explain(nn.mse_loss(model([0.5, -1.0]), 1.0))
+    names = [line.name for line in e.forward]
+    # each leaf comes right before its first user: no layer-1 weight before the layer-0 neurons it waits for
+    last_layer_0 = max(i for i, line in enumerate(e.forward) if line.expression.startswith("tanh"))
+    assert min(i for i, n in enumerate(names) if n.startswith("layers.1.")) > last_layer_0
+    assert names[:5] == ["layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1", "0.5", "-1", "v1"]
+    assert explain(Value(2.0, label="x")).forward[0].name == "x"  # a lone leaf is its own listing
 
 
 def test_neuron_steps_are_the_hand_computed_ones():
