@@ -76,7 +76,11 @@ class Step:
 
 @dataclass
 class Explanation:
-    """The forward pass and the backward steps of one graph; render with ``to_text`` etc."""
+    """The forward pass and the backward steps of one graph; render with ``to_text`` etc.
+
+    >>> e = explain(Value(3.0, label="a").exp()); len(e.forward), len(e.steps), round(e.grad(e.forward[0].node), 4)
+    (2, 1, 20.0855)
+    """
 
     root: Value
     names: dict[Value, str]
@@ -85,23 +89,43 @@ class Explanation:
     grads: dict[Value, float] = field(repr=False)  # d root / d node for every node
 
     def expression(self, node: Value) -> str:
-        """How ``node`` was computed, with its inputs' names ("w * x"); "" for a leaf."""
+        """How ``node`` was computed, with its inputs' names ("w * x"); "" for a leaf.
+
+        >>> w, x = Value(2.0, label="w"), Value(3.0, label="x"); explain(w * x).expression((w * x).inputs[0])
+        ''
+        """
         return _line(node, self.names).expression
 
     def grad(self, node: Value) -> float:
-        """d root / d node as the steps computed it (0.0 for a node not in the graph)."""
+        """d root / d node as the steps computed it (0.0 for a node not in the graph).
+
+        >>> a = Value(3.0, label="a"); explain(a * a).grad(a)
+        6.0
+        """
         return self.grads.get(node, 0.0)
 
     def to_text(self, precision: int = 4) -> str:
-        """Plain text for a terminal: the forward listing, then one paragraph per step."""
+        """Plain text for a terminal: the forward listing, then one paragraph per step.
+
+        >>> print(explain(Value(2.0, label="x") * 3).to_text().splitlines()[-1])
+        Gradients of the labelled leaves: dv1/dx = 3
+        """
         return _text(self, precision)
 
     def to_markdown(self, precision: int = 4) -> str:
-        """Markdown with LaTeX formulas (``$...$``), as Jupyter and GitHub display it."""
+        """Markdown with LaTeX formulas (``$...$``), as Jupyter and GitHub display it.
+
+        >>> print(explain(Value(2.0, label="x").exp()).to_markdown().splitlines()[-1][:48])
+        1. edge `x` → `v1`: $\\frac{\\partial \\mathrm{v1}}
+        """
         return _markdown(self, precision)
 
     def to_html(self, precision: int = 4, title: str = "Backpropagation, step by step") -> str:
-        """A self-contained HTML page: one frame per step, the diagram with the current edge lit."""
+        """A self-contained HTML page: one frame per step, the diagram with the current edge lit.
+
+        >>> explain(Value(2.0, label="x").tanh()).to_html().count('<section class="frame"')
+        1
+        """
         from .walkthrough import to_html
 
         return to_html(self, precision=precision, title=title)
@@ -396,7 +420,12 @@ class LayerView:
     layers: list[LayerCheck]
 
     def to_text(self, precision: int = 6) -> str:
-        """Per layer: delta from the engine beside the formula, then dL/dW = delta (a^{l-1})^T."""
+        """Per layer: delta from the engine beside the formula, then dL/dW = delta (a^{l-1})^T.
+
+        >>> import nn; view = explain_layers(nn.MLP(2, [2, 1], seed=0), [1.0, 2.0], [0.5])
+        >>> print(view.to_text().splitlines()[3])
+        layer 2 (linear): delta^2 = (a^2 - t) * g'(z^2)  (L = 1/2 ||a^2 - t||^2, note 004)
+        """
         return _layers_text(self, precision)
 
     def __str__(self) -> str:

@@ -54,7 +54,12 @@ def to_html(explanation: Explanation, precision: int = 4, title: str = "Backprop
 
 
 def write_html(explanation: Explanation, path: str | os.PathLike, precision: int = 4) -> Path:
-    """Write the walkthrough page to ``path`` (UTF-8) and return the path."""
+    """Write the walkthrough page to ``path`` (UTF-8) and return the path.
+
+    >>> import os, tempfile; from autograd_lite import Value, explain
+    >>> write_html(explain(Value(1.0, label="x").exp()), os.path.join(tempfile.mkdtemp(), "steps.html")).name
+    'steps.html'
+    """
     path = Path(path)
     path.write_text(to_html(explanation, precision=precision), encoding="utf-8")
     return path

@@ -16,7 +16,11 @@ from .checks import nonnegative
 
 
 class Optimizer:
-    """Base class: holds the parameters; ``zero_grad()`` clears their gradients, ``step()`` updates them."""
+    """Base class: holds the parameters; ``zero_grad()`` clears their gradients, ``step()`` updates them.
+
+    >>> w = Value(1.0); (3 * w).backward(); opt = SGD([w], lr=0.1); opt.zero_grad(); w.grad
+    0.0
+    """
 
     def __init__(self, params: Iterable[Value]) -> None:
         if isinstance(params, Value):
@@ -38,6 +42,7 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:  # pragma: no cover - every optimizer overrides it
+        """Update every parameter from its ``.grad`` (each optimizer's own rule)."""
         raise NotImplementedError
 
 
