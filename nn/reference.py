@@ -143,6 +143,10 @@ def _targets(T: Any, Y: np.ndarray, loss: str, single: bool) -> np.ndarray:
         raise ValueError(f"T must have the output's shape {want}, got {given.shape}")
     if loss == "bce" and (T.min() < 0 or T.max() > 1):
         raise ValueError("bce targets must be in [0, 1]")
+    # delta = y^ - y~ (eq. 19) needs each target column to be a distribution; otherwise it is not dL/dz
+    if loss == "cross_entropy" and (T.min() < 0 or not np.allclose(T.sum(axis=0), 1.0, rtol=0, atol=1e-12)):
+        raise ValueError("cross_entropy targets must be class indices or columns of probabilities that sum to 1 "
+                         f"(one-hot, eq. 4); got column sums {T.sum(axis=0).tolist()}")
     return T
 
 

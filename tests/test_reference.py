@@ -185,6 +185,10 @@ def test_single_example_shapes_and_a0_is_x():
     (lambda: reference.backprop([(np.ones((1, 2)), np.zeros(1))], np.ones(2), [2.0]), r"in \[0, 1\]"),
     (lambda: reference.backprop([(np.ones((3, 2)), np.zeros(3))], np.ones((2, 2)), [0, 3], output="softmax",
                                 loss="cross_entropy"), "class indices"),
+    (lambda: reference.backprop([(np.ones((3, 2)), np.zeros(3))], np.ones(2), [1.0, 1.0, 0.0], output="softmax",
+                                loss="cross_entropy"), "sum to 1"),  # not one-hot: y^ - y~ would not be dL/dz
+    (lambda: reference.backprop([(np.ones((2, 2)), np.zeros(2))], np.ones((2, 2)), [[1.5, 0.0], [-0.5, 1.0]],
+                                output="softmax", loss="cross_entropy"), "sum to 1"),
     (lambda: reference.forward([(np.ones((1, 2)), np.zeros(1))], np.ones((2, 2, 2))), "X must have shape"),
     (lambda: reference.forward([(np.ones((1, 2)), np.zeros(1))], np.ones(2), hidden="softmax"), "hidden must be"),
     (lambda: reference.forward([(np.ones((1, 2)), np.zeros(1))], [np.nan, 1.0]), "X must be finite"),
