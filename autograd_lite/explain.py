@@ -377,7 +377,8 @@ def _markdown(e: Explanation, precision: int) -> str:
         share = f"{s.count} of {s.users}" + (", final" if s.final else "")
         out.append(
             f"{s.index}. edge `{s.input_name}` → `{s.name}`: "
-            f"${frac(s.name, s.input_name)} = {s.formula_latex} = {num(s.local)}$ "
+            f"${frac(s.name, s.input_name)} = {s.formula_latex}"
+            + ("$ " if s.partial.strip() == num(s.local) else f" = {num(s.local)}$ ")  # no "= 1 = 1"
             + (f"(with ${_latex_bindings(s.bindings, tex)}$); " if s.bindings else "; ")
             + f"${frac(root, s.input_name)} \\mathrel{{+}}= {num(s.upstream)} \\cdot {_operand(s.local, precision)}"
             f" = {num(s.contribution)}$, "
