@@ -14,19 +14,15 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 from . import __version__
 from .draw import draw, render
 from .engine import Value
 from .explain import explain
 from .expr import FUNCTIONS, ExpressionError, parse_assignments, parse_expression
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 PROG = "autograd-lite"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -212,6 +208,8 @@ def _train(args: argparse.Namespace) -> int:
         except ImportError:
             raise RuntimeError("--plot needs matplotlib: pip install matplotlib (or autograd-lite[plot])") from None
         matplotlib.use("Agg")  # a file, no window
+        from nn.plot import plot_decision_boundary
+
         path = plot_decision_boundary(model, X, y, args.plot, title=f"{args.dataset}: accuracy {accuracy:.3f}")
         print(f"wrote {path}", file=sys.stderr)
     return EXIT_OK
@@ -237,56 +235,6 @@ def _dataset(nn: Any, name: str, samples: int | None, seed: int) -> tuple[Any, A
         return X, y, 2, 60
     X, y = nn.datasets.make_spirals(samples or 150, n_classes=3, noise=0.1, seed=seed)
     return X, y, 3, 150
-
-
-def plot_decision_boundary(model: Callable, X: Any, y: Any, path: str | Path | None = None, *, title: str = "",
-                           threshold: float = 0.0, resolution: int = 60, ax: Axes | None = None) -> Path | Figure:
-    """The model's decision regions with the data on top: saved to ``path`` (returned), else the Figure.
-
-    >>> import nn, numpy as np; X, y = nn.datasets.make_moons(20, seed=0)
-    >>> plot_decision_boundary(nn.MLP(2, [1], seed=0), X, y, "/tmp/boundary.png").name  # doctest: +SKIP
-    'boundary.png'
-
-    One output: class 1 where it exceeds ``threshold`` (0 for a logit, 0.5 for a probability);
-    several outputs: the arg max. ``ax``: draw into this matplotlib Axes.
-    """
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise RuntimeError("plotting needs matplotlib: pip install matplotlib (or autograd-lite[plot])") from None
-    import numpy as np
-    from matplotlib.colors import ListedColormap
-
-    import nn
-
-    X, y = np.asarray(X, dtype=float), np.asarray(y)
-    pad = 0.5
-    xs = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, resolution)
-    ys = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, resolution)
-    out = nn.predict(model, np.array([(a, b) for b in ys for a in xs]))
-    classes = out.shape[1] if out.ndim == 2 and out.shape[1] > 1 else 2
-    colours = ListedColormap(["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"][:classes])
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 4.5), dpi=110)
-    if classes > 2:  # the arg max of the logits
-        regions, levels = out.argmax(axis=1), np.arange(classes + 1) - 0.5
-    else:  # one output: contoured at the threshold, so the boundary is smooth
-        regions = out.reshape(-1)
-        levels = [min(regions.min(), threshold) - 1.0, threshold, max(regions.max(), threshold) + 1.0]
-    regions = regions.reshape(resolution, resolution)
-    ax.contourf(xs, ys, regions, alpha=0.22, cmap=colours, levels=levels)
-    if classes == 2:
-        ax.contour(xs, ys, regions, levels=[threshold], colors="k", linewidths=0.8)
-    ax.scatter(X[:, 0], X[:, 1], c=y, cmap=colours, vmin=-0.5, vmax=classes - 0.5, edgecolors="k", s=22)
-    ax.set(title=title, xlabel="x1", ylabel="x2")
-    fig = ax.figure
-    fig.tight_layout()
-    if path is None:
-        return fig
-    path = Path(path)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import nn  # noqa: E402
-from autograd_lite.cli import plot_decision_boundary  # noqa: E402
+from nn.plot import plot_decision_boundary  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

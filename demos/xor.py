@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 import nn
-from autograd_lite.cli import plot_decision_boundary
+from nn.plot import plot_decision_boundary
 
 ROOT = Path(__file__).resolve().parents[1]
 

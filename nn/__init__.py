@@ -9,9 +9,10 @@ Models: ``Module``, ``Neuron``, ``Layer``, ``MLP`` (``to_numpy`` gives per-layer
 ``_with_logits``), ``cross_entropy``, ``hinge_loss``. Optimizers: ``SGD``, ``Adam``. Training:
 ``fit``, ``evaluate``, ``predict``, ``train_step``. Files: ``save`` / ``load`` (JSON, no pickle).
 Data: ``nn.datasets``. The notes' closed-form backpropagation in numpy: ``nn.reference``.
+Pictures: ``nn.plot.plot_decision_boundary`` (needs matplotlib).
 """
 
-from . import datasets, reference
+from . import datasets, plot, reference
 from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from .layers import MLP, Layer, Neuron, Trace
 from .losses import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, hinge_loss, mse_loss
@@ -23,5 +24,5 @@ from .train import History, evaluate, fit, predict, train_step
 __all__ = [
     "ACTIVATIONS", "MLP", "OUTPUT_ACTIVATIONS", "SGD", "Adam", "History", "Layer", "Module", "Neuron", "Optimizer",
     "Trace", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "datasets", "evaluate",
-    "fit", "hinge_loss", "load", "mse_loss", "predict", "reference", "save", "train_step",
+    "fit", "hinge_loss", "load", "mse_loss", "plot", "predict", "reference", "save", "train_step",
 ]
