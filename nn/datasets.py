@@ -11,12 +11,19 @@ gives the same data. (``nn.reference`` wants examples as columns, as in the note
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
 from .checks import count, nonnegative
 
 Data = tuple[np.ndarray, np.ndarray]
+
+
+def _rng(seed: int | None) -> np.random.Generator:
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+        raise ValueError(f"seed must be an int >= 0 or None, got {seed!r:.60}")
+    return np.random.default_rng(seed)
 
 
 def _finish(X: np.ndarray, y: np.ndarray, noise: float, rng: np.random.Generator, shuffle: bool = True) -> Data:
@@ -34,7 +41,7 @@ def make_moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None
     (4, 2)
     """
     n = count(n_samples, "n_samples", 2)
-    noise, rng = nonnegative(noise, "noise"), np.random.default_rng(seed)
+    noise, rng = nonnegative(noise, "noise"), _rng(seed)
     n_top = n // 2
     t_top, t_bottom = np.linspace(0, math.pi, n_top), np.linspace(0, math.pi, n - n_top)
     top = np.stack([np.cos(t_top), np.sin(t_top)], axis=1)
@@ -50,8 +57,8 @@ def make_circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.5, 
     True
     """
     n = count(n_samples, "n_samples", 2)
-    noise, rng = nonnegative(noise, "noise"), np.random.default_rng(seed)
-    if not 0 < factor < 1:
+    noise, rng = nonnegative(noise, "noise"), _rng(seed)
+    if not 0 < nonnegative(factor, "factor") < 1:
         raise ValueError(f"factor must be between 0 and 1 (the inner radius), got {factor!r}")
     n_out = n // 2
     t_out = np.linspace(0, 2 * math.pi, n_out, endpoint=False)
@@ -71,7 +78,7 @@ def make_xor(n_samples: int = 4, noise: float = 0.0, seed: int | None = None) ->
     ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
     """
     n = count(n_samples, "n_samples")
-    noise, rng = nonnegative(noise, "noise"), np.random.default_rng(seed)
+    noise, rng = nonnegative(noise, "noise"), _rng(seed)
     corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     X = corners[np.arange(n) % 4]
     y = (X[:, 0] != X[:, 1]).astype(np.int64)
@@ -87,7 +94,7 @@ def make_blobs(n_samples: int = 100, centers: int = 3, n_features: int = 2, clus
     """
     n = count(n_samples, "n_samples")
     k, d = count(centers, "centers"), count(n_features, "n_features")
-    std, rng = nonnegative(cluster_std, "cluster_std"), np.random.default_rng(seed)
+    std, rng = nonnegative(cluster_std, "cluster_std"), _rng(seed)
     middle = rng.uniform(-10.0, 10.0, size=(k, d))
     y = np.arange(n) % k
     return _finish(middle[y], y, std, rng)
@@ -101,7 +108,7 @@ def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2, s
     """
     n = count(n_samples, "n_samples")
     k = count(n_classes, "n_classes", 2)
-    noise, rng = nonnegative(noise, "noise"), np.random.default_rng(seed)
+    noise, rng = nonnegative(noise, "noise"), _rng(seed)
     y = np.arange(n) % k
     r = np.empty(n)
     t = np.empty(n)

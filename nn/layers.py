@@ -293,12 +293,14 @@ class MLP(Module):
         ...     [1.0, 1.0]).data
         6.5
         """
-        if len(layers) != len(self.layers):
-            raise ValueError(f"from_numpy: expected {len(self.layers)} (W, b) pairs, got {len(layers)}")
+        if not isinstance(layers, Sequence) or len(layers) != len(self.layers):
+            got = f"{len(layers)}" if isinstance(layers, Sequence) else type(layers).__name__
+            raise ValueError(f"from_numpy: expected a list of {len(self.layers)} (W, b) pairs, got {got}")
         checked = []
         for i, (pair, layer) in enumerate(zip(layers, self.layers)):
-            if len(pair) != 2:
-                raise ValueError(f"from_numpy: layer {i} must be a (W, b) pair, got {len(pair)} items")
+            if not isinstance(pair, Sequence) or len(pair) != 2:
+                got = f"{len(pair)} items" if isinstance(pair, Sequence) else type(pair).__name__
+                raise ValueError(f"from_numpy: layer {i} must be a (W, b) pair, got {got}")
             W = finite_array(pair[0], f"from_numpy: layer {i} W", (layer.nout, layer.nin))
             b = finite_array(pair[1], f"from_numpy: layer {i} b", (layer.nout,))
             checked.append((W, b))

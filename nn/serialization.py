@@ -51,6 +51,8 @@ def save(model: Module, path: str | os.PathLike) -> None:
     document = {"format": FORMAT, "version": VERSION, "model": kind, "config": model.config(), "parameters": state}
     text = json.dumps(document, indent=1, allow_nan=False)
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"save: {path} is a folder; give a file name such as {os.path.join(path, 'm.json')}")
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:

@@ -51,6 +51,9 @@ def test_blobs_and_spirals_have_balanced_classes():
     (lambda: datasets.make_spirals(10, n_classes=1), "n_classes"),
     (lambda: datasets.make_blobs(10, cluster_std=float("nan")), "cluster_std"),
     (lambda: datasets.make_xor(2.5), "n_samples"),
+    (lambda: datasets.make_circles(10, factor="0.5"), "factor"),
+    (lambda: datasets.make_moons(10, seed="x"), "seed must be an int"),
+    (lambda: datasets.make_spirals(10, seed=-1), "seed must be an int >= 0"),
 ])
 def test_bad_arguments_are_rejected(call, message):
     with pytest.raises(ValueError, match=message):

@@ -166,7 +166,10 @@ def test_to_numpy_shape_convention_and_round_trip():
 
 
 @pytest.mark.parametrize("bad, message", [
-    ([(np.zeros((4, 3)), np.zeros(4))], "expected 2"),
+    ([(np.zeros((4, 3)), np.zeros(4))], "expected a list of 2 (W, b) pairs, got 1"),
+    (None, "expected a list of 2 (W, b) pairs, got NoneType"),
+    ([1, 2], "layer 0 must be a (W, b) pair, got int"),
+    ([(np.zeros((4, 3)), np.zeros(4), 0), (np.zeros((2, 4)), np.zeros(2))], "layer 0 must be a (W, b) pair, got 3 items"),
     ([(np.zeros((3, 4)), np.zeros(4)), (np.zeros((2, 4)), np.zeros(2))], "layer 0 W must have shape (4, 3)"),
     ([(np.zeros((4, 3)), np.zeros(4)), (np.zeros((2, 4)), np.array([0.0, np.nan]))], "layer 1 b must be finite"),
 ])

@@ -64,6 +64,12 @@ def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path, model, monkeypat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]  # the temporary file is gone
 
 
+def test_saving_onto_a_folder_says_so_and_leaves_nothing(tmp_path, model):
+    with pytest.raises(IsADirectoryError, match="is a folder; give a file name"):
+        model.save(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_save_refuses_non_finite_parameters(tmp_path, model):
     model.layers[0].neurons[0].w[0].data = float("inf")
     with pytest.raises(ValueError, match="layers.0.neurons.0.w.0"):
