@@ -334,7 +334,7 @@ def _nested(graph: graphviz.Digraph, clusters: Clusters | None) -> tuple[Any, An
         return boxes[module]
 
     def finish() -> None:
-        for module in sorted(boxes, key=lambda m: -m.count(".")):  # innermost first: subgraph() copies
+        for module in sorted(boxes, key=lambda m: (-m.count("."), _natural(m))):  # innermost first: subgraph() copies
             parents = [p for p in _ancestors(module) if p in boxes]
             (boxes[parents[-1]] if parents else graph).subgraph(boxes[module])
 

@@ -118,6 +118,13 @@ def test_mlp_nodes_are_clustered_by_neuron_and_layer():
     assert "subgraph cluster_layers_0 {" in source and "subgraph cluster_layers_0_neurons_2 {" in source
     inner = source.index("subgraph cluster_layers_0_neurons_2")
     assert source.index("subgraph cluster_layers_0 {") < inner  # neuron boxes nest in their layer
+    # boxes in model order (layers.0 first, neurons by index), not the order the graph reaches them in
+    # (from the loss: the last layer first); graphviz then stacks neuron 0 above neuron 1
+    starts = [source.index(f"subgraph cluster_layers_{layer} {{") for layer in range(3)]
+    assert starts == sorted(starts)
+    for layer, width in enumerate((3, 2, 1)):
+        starts = [source.index(f"subgraph cluster_layers_{layer}_neurons_{k} {{") for k in range(width)]
+        assert starts == sorted(starts)
     layers = find_layers(order, clusters)
     assert [len(layer.neurons) for layer in layers] == [3, 2, 1]
     assert [layer.activation for layer in layers] == ["ReLU", "ReLU", ""]
