@@ -310,7 +310,7 @@ class _Group:
     operands: list[_Operand]
     order: list[int] | None  # operand positions -> op input positions, when not already in order
     nodes: list[int]  # trace slots of the nodes, for error messages
-    scalar: bool  # a single uniform node: computed with floats (scalar_math) not arrays
+    scalar: _Operand | None  # a single uniform node, computed with floats (scalar_math): its inputs' rows
 
 
 def _operand(positions: list[int], batch: bool, rows: np.ndarray, shared: bool) -> _Operand:
@@ -345,22 +345,21 @@ def _build_groups(order: list[Any], batch: dict[Any, bool], row: dict[Any, int],
             row[v] = start + i
         next_row[is_batch] = start + len(nodes)
         rows = np.array([[row[x] for x in v.inputs] for v in nodes]).T  # (positions, nodes)
-        operands = []
-        for in_batch in (False, True):
-            for want_shared in (True, False):
-                picked = []
-                for j, in_b in enumerate(key[4]):
-                    if in_b != in_batch:
-                        continue
-                    is_shared = len(nodes) == 1 or bool((rows[j] == rows[j, 0]).all())
-                    if is_shared == want_shared:
-                        picked.append(j)
-                if picked:
-                    operands.append(_operand(picked, in_batch, rows[picked], want_shared))
+        shared = [len(nodes) > 1 and bool((r == r[0]).all()) for r in rows]
+        if len(rows) <= 2:  # unary and binary ops: each position on its own (mostly contiguous blocks)
+            operands = [_operand([j], key[4][j], rows[[j]], shared[j]) for j in range(len(rows))]
+        else:  # n-ary ops: all positions of a buffer and sharing read in one go (a layer's dot)
+            operands = []
+            for in_batch in (False, True):
+                for want_shared in (True, False):
+                    picked = [j for j in range(len(rows)) if key[4][j] == in_batch and shared[j] == want_shared]
+                    if picked:
+                        operands.append(_operand(picked, in_batch, rows[picked], want_shared))
         positions = [j for o in operands for j in o.positions]
         order_back = None if positions == list(range(len(positions))) else list(np.argsort(positions))
+        scalar = _operand(list(range(len(rows))), False, rows, True) if not is_batch and len(nodes) == 1 else None
         groups.append(_Group(OPS[key[1]], key[2], is_batch, slice(start, start + len(nodes)), operands,
-                             order_back, [slot[v] for v in nodes], not is_batch and len(nodes) == 1))
+                             order_back, [slot[v] for v in nodes], scalar))
     return groups
 
 
@@ -538,9 +537,8 @@ class Tape:
     @staticmethod
     def _run_forward(group: _Group, U: np.ndarray, V: np.ndarray) -> tuple:
         """Compute the group's outputs; returns its inputs, saved for the backward pass."""
-        if group.scalar:  # one uniform node: plain floats are faster than arrays of one element
-            (o,) = group.operands  # its only operand: every position, in order, all in U
-            xs = tuple(U[o.rows[:, 0], 0].tolist())
+        if group.scalar is not None:  # one uniform node: plain floats are faster than arrays of one element
+            xs = tuple(U[group.scalar.rows[:, 0], 0].tolist())
             U[group.out, 0] = group.op.forward(scalar_math, xs, group.param)
             return xs, None
         parts: list = []
@@ -579,8 +577,8 @@ class Tape:
     def _run_backward(group: _Group, saved: tuple, run: _Run, GU: np.ndarray, GU_flat: np.ndarray,
                       GV: np.ndarray) -> None:
         xs, stacks = saved
-        if group.scalar:
-            (o,) = group.operands
+        if group.scalar is not None:
+            o = group.scalar
             g = GU[group.out.start, 0]
             if g != 0.0:
                 partials = group.op.local(scalar_math, xs, run.U[group.out.start, 0], group.param)

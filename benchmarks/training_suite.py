@@ -14,7 +14,7 @@ engine starting from the same weights. Measured side by side:
 5. the compiled step's peak memory (tracemalloc) against B, with a bytes-per-sample fit.
 
 Saves ``benchmarks/results/training_suite.csv`` and ``training_suite.png``. PyTorch is used
-when it is installed (``pip install torch==2.13.0``), else skipped with a note.
+when it is installed (``pip install torch==2.13.0``; run on one thread), else skipped with a note.
 """
 
 from __future__ import annotations
