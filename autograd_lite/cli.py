@@ -110,6 +110,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the data, the weights and the shuffles (an int >= 0)")
     p.add_argument("--plot", metavar="FILE", help="save the decision boundary as an image (needs matplotlib)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--eager", action="store_true",
+                   help="train through the scalar engine, one graph per example (slower); by default the model "
+                        "and loss are traced once into a compiled tape that gives the same updates")
     p.set_defaults(run=_train)
     return parser
 
@@ -198,7 +201,8 @@ def _train(args: argparse.Namespace) -> int:
     print(f"training MLP(2, {[*hidden, 1 if two else classes]}) on {args.dataset} ({len(X)} examples, {loss})",
           file=sys.stderr)
     nn.fit(model, X, y, loss=loss, optimizer=nn.Adam(model.parameters(), lr=args.lr),
-           epochs=args.epochs or epochs, batch_size=args.batch_size, seed=args.seed, progress=not args.quiet)
+           epochs=args.epochs or epochs, batch_size=args.batch_size, seed=args.seed, progress=not args.quiet,
+           compiled=not args.eager)
     final_loss, accuracy = nn.evaluate(model, X, y, loss=loss)
     correct = round(accuracy * len(X))
     print(f"final accuracy {accuracy:.3f} ({correct}/{len(X)}), loss {final_loss:.4f}")

@@ -47,13 +47,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--grid", type=int, default=100, help="boundary picture resolution (grid x grid points)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--eager", action="store_true", help="train through the scalar engine (slower; by default "
+                        "the model and loss are traced once into a compiled tape with the same updates)")
     args = parser.parse_args(argv)
 
     X, y = nn.datasets.make_moons(200, noise=0.1, seed=args.seed)
     model = nn.MLP(2, [16, 16, 1], seed=args.seed)  # micrograd's demo network: ReLU, ReLU, linear
     print(f"{model}: {len(model.parameters())} parameters, 200 moons points")
     history = nn.fit(model, X, y, loss="bce_with_logits", optimizer=nn.Adam(model.parameters(), lr=0.02),
-                     epochs=args.epochs, batch_size=16, seed=args.seed, progress=not args.quiet)
+                     epochs=args.epochs, batch_size=16, seed=args.seed, progress=not args.quiet,
+                     compiled=not args.eager)
     loss, accuracy = nn.evaluate(model, X, y, loss="bce_with_logits")
     print(f"after {args.epochs} epochs: loss {loss:.4f}, training accuracy {accuracy:.1%}")
 

@@ -122,6 +122,14 @@ def test_train_xor_reaches_full_accuracy_and_plots(capsys, tmp_path):
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_train_compiled_by_default_and_eager_agree(capsys):
+    argv = ["train", "spirals", "--samples", "30", "--hidden", "6", "--epochs", "5", "--quiet"]
+    code, compiled, _ = run(capsys, *argv)
+    assert code == 0
+    code, eager, _ = run(capsys, *argv, "--eager")
+    assert code == 0 and compiled == eager and compiled.startswith("final accuracy")
+
+
 def test_train_shows_a_progress_bar(capsys):
     code, out, err = run(capsys, "train", "spirals", "--samples", "12", "--hidden", "3", "--epochs", "2")
     assert code == 0 and "final accuracy" in out and "epoch" in err  # tqdm writes to stderr

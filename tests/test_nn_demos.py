@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 import nn
 
 DEMO = Path(__file__).resolve().parents[1] / "demos" / "main.py"
@@ -22,6 +24,10 @@ def test_main_demo_writes_boundary_loss_curve_and_model(tmp_path, capsys):
         assert str(path) in printed
     model = nn.load(tmp_path / "moons_model.json")
     assert model.nouts == [16, 16, 1]
+    # compiled training (the default) and --eager give the same run
+    assert module.main(["--out", str(tmp_path / "eager"), "--epochs", "2", "--grid", "10", "--quiet", "--eager"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == printed.splitlines()[1]
+    assert nn.load(tmp_path / "eager" / "moons_model.json").state_dict() == pytest.approx(model.state_dict(), rel=1e-9)
 
 
 def test_xor_demo_learns_the_truth_table_and_draws_it(tmp_path, capsys):
