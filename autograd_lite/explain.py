@@ -324,6 +324,11 @@ def _latex_bindings(bindings: str, tex: Any) -> str:
     return r",\ ".join(f"{_latex_var(var)} = {tex(name)}" for var, _, name in pairs)
 
 
+def _param_binding(s: Step, num: Any) -> str:
+    """"slope = 0.1": the op's constant under the name its formula uses ("" when the op has none)."""
+    return f"{OPS[s.op].param_name or 'p'} = {num(s.param)}" if s.param is not None else ""
+
+
 def _wrap(expression: str) -> str:
     """Parenthesise an infix expression so "d(a + b)/da" reads right; "tanh(u)" stays bare."""
     return f"({expression})" if " " in expression and not expression.endswith(")") else f" {expression}"
@@ -344,7 +349,7 @@ def _text(e: Explanation, precision: int) -> str:
     out.append("")
     out.append(f"Backward pass: the chain rule, one edge at a time, from {_d(root, root)} = {num(e.grads[e.root])}")
     for s in e.steps:
-        where = ", ".join(filter(None, [s.bindings, f"p = {_number(s.param, 6)}" if s.param is not None else ""]))
+        where = ", ".join(filter(None, [s.bindings, _param_binding(s, lambda p: _number(p, 6))]))
         share = f"{s.count} of {s.users}" + (", final" if s.final else "")
         out.append(f"{s.index:>3}. edge {s.input_name} -> {s.name}  ({s.name} = {e.expression(s.node)})")
         with_ = f"  with {where}" if where else ""

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import graphviz
 
 from .draw import draw
-from .explain import _number, _operand
+from .explain import _number, _operand, _param_binding
 from .graph import topological_order
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def _frame(e: Explanation, s: Step, index: dict, precision: int) -> str:
     i, j = index[s.node], index[s.input]
     d = lambda top, bottom: f"∂{_h(top)}/∂{_h(bottom)}"
     expression = _h(s.expression) if "(" in s.expression or " " not in s.expression else f"({_h(s.expression)})"
-    bindings = ", ".join(filter(None, [s.bindings, f"p = {num(s.param)}" if s.param is not None else ""]))
+    bindings = ", ".join(filter(None, [s.bindings, _param_binding(s, num)]))
     local = f"{d(s.name, s.input_name)} = ∂{_math(expression)}/∂{_math(_h(s.variable))} = {_math(_h(s.partial))}"
     evaluated = _math(_h(s.evaluated)) + " = " if s.evaluated != num(s.local) else ""
     share = (f'<span class="final">{num(s.total)} — final ✓</span>' if s.final

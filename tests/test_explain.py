@@ -160,6 +160,9 @@ def test_formulas_come_from_the_op_table():
         op = OPS[s.op]
         assert s.formula.endswith(op.partial(s.position, len(s.node.inputs)))
         assert s.formula_latex.endswith(op.partial(s.position, len(s.node.inputs), latex=True))
+    text = e.to_text()
+    assert "else slope  with u = v1, slope = 0.1" in text and "p * u^(p-1)  with u = x, p = 3" in text
+    assert "with u = v1, slope = 0.1" in e.to_html()
     pow_step = next(s for s in e.steps if s.op == "pow")
     assert pow_step.param == 3.0 and pow_step.evaluated == "3 * 1.5^(3-1)"
     assert pow_step.local == pytest.approx(3 * 1.5 ** 2)
