@@ -110,9 +110,9 @@ def draw(
 def render(graph: graphviz.Digraph, path: str | os.PathLike) -> Path:
     """Write ``graph`` to ``path``: format from the extension (.svg .png .pdf; .dot/.gv for source only).
 
-    >>> from autograd_lite import Value; y = Value(1.0, label="y").exp()
-    >>> render(draw(y), "/tmp/y.svg").name   # doctest: +SKIP
-    'y.svg'
+    >>> import os, tempfile; from autograd_lite import Value; y = Value(1.0, label="y").exp()
+    >>> render(draw(y), os.path.join(tempfile.mkdtemp(), "y.dot")).name   # .svg, .png, .pdf need Graphviz's dot
+    'y.dot'
 
     The DOT source is always written (next to the image as ``<name>.dot``), so a missing Graphviz
     installation raises ``GraphvizNotFoundError`` that says how to install it, with nothing lost.
