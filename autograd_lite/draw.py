@@ -82,7 +82,7 @@ def draw(
     if collapse:
         if clusters is None:
             raise ValueError("draw: collapse=True needs the model (draw(loss, model=mlp, collapse=True))")
-        return _collapsed(root, order, clusters, rankdir, precision)
+        return _collapsed(root, order, clusters, rankdir, precision, _grad_of(grads))
     graph = _new_graph(rankdir)
     style = _Style(order, precision, show_grad, show_names, color_by, highlight, grads)
     place, finish = _nested(graph, clusters)
@@ -160,7 +160,7 @@ class _Style:
                  grads: Mapping[Value, float] | None) -> None:
         self.names = node_names(order)
         self.precision, self.show_grad, self.show_names, self.color_by = precision, show_grad, show_names, color_by
-        self.grad = (lambda v: v.grad) if grads is None else (lambda v: grads.get(v, 0.0))
+        self.grad = _grad_of(grads)
         self.largest = max((abs(self.grad(v)) for v in order), default=0.0) or 1.0
         self.path = _paths(order, highlight) if highlight is not None else None
 
@@ -443,7 +443,13 @@ def _softmax_of(z: Value, users: dict[Value, list[Value]]) -> Value | None:
         return (z - lse).exp()
 
 
-def _collapsed(root: Value, order: list[Value], clusters: Clusters, rankdir: str, precision: int) -> graphviz.Digraph:
+def _grad_of(grads: Mapping[Value, float] | None) -> Any:
+    """Each node's gradient: its ``.grad``, or the one ``grads`` gives (e.g. ``explain(root).grads``)."""
+    return (lambda v: v.grad) if grads is None else (lambda v: grads.get(v, 0.0))
+
+
+def _collapsed(root: Value, order: list[Value], clusters: Clusters, rankdir: str, precision: int,
+               grad: Any) -> graphviz.Digraph:
     found = find_layers(order, clusters)
     if not found:
         raise ValueError("draw(collapse=True): none of the model's parameters is used in this graph")
@@ -459,14 +465,14 @@ def _collapsed(root: Value, order: list[Value], clusters: Clusters, rankdir: str
         rows = [
             (layer.name, f"{len(layer.weights[0])} → {len(layer.neurons)}, {layer.activation or 'linear'}"),
             (f"W ({len(layer.neurons)}×{len(layer.weights[0])})", f"max |w| {num(_max_abs(layer.weights))}"),
-            ("dL/dW = δ aᵀ", f"max |.| {num(_max_abs(layer.weights, grad=True))}"),
+            ("dL/dW = δ aᵀ", f"max |.| {num(_max_abs(layer.weights, grad))}"),
             (f"b ({len(layer.biases)})", _vector([b.data for b in layer.biases], num)),
-            ("dL/db = δ", _vector([b.grad for b in layer.biases], num)),
+            ("dL/db = δ", _vector([grad(b) for b in layer.biases], num)),
         ]
         samples = len(layer.z[0])
-        for symbol, nodes, grad in (("z = W a + b", layer.z, False), ("a = g(z)", layer.a, False),
-                                    ("δ = dL/dz", layer.z, True)):
-            values = [[v.grad if grad else v.data for v in per_neuron] for per_neuron in nodes]
+        for symbol, nodes, of in (("z = W a + b", layer.z, _data), ("a = g(z)", layer.a, _data),
+                                  ("δ = dL/dz", layer.z, grad)):
+            values = [[of(v) for v in per_neuron] for per_neuron in nodes]
             rows.append((symbol, _vector([v[0] for v in values], num) if samples == 1 else _matrix(values, num)))
         graph.node(f"layer{i}", label=_table(rows), shape="plaintext", style="filled", fillcolor="#eef2ff")
         graph.edge(previous, f"layer{i}")
@@ -492,8 +498,12 @@ def _features(z: Value, clusters: Clusters) -> list[Value]:
     return found
 
 
-def _max_abs(rows: list[list[Value]], grad: bool = False) -> float:
-    return max((abs(v.grad if grad else v.data) for row in rows for v in row), default=0.0)
+def _data(v: Value) -> float:
+    return v.data
+
+
+def _max_abs(rows: list[list[Value]], of: Any = _data) -> float:
+    return max((abs(of(v)) for row in rows for v in row), default=0.0)
 
 
 def _vector(xs: list[float], num: Any) -> str:

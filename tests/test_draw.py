@@ -232,6 +232,12 @@ def test_gradients_can_come_from_explain_instead_of_grad():
     y = x * x
     source = draw(y, grads=explain(y).grads).source
     assert x.grad == 0.0 and "grad 6" in source
+    model = nn.MLP(2, [3, 1], seed=0)
+    loss = (model([1.0, -2.0]) - 1.0) ** 2
+    collapsed = draw(loss, model=model, collapse=True, grads=explain(loss).grads).source  # no backward() yet
+    assert all(p.grad == 0.0 for p in model.parameters())
+    loss.backward()
+    assert collapsed == draw(loss, model=model, collapse=True).source and "dL/db = δ</b></td><td align=\"left\">[0, 0" not in collapsed
 
 
 def test_the_loss_after_an_activation_stays_outside_the_neuron():
