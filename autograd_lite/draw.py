@@ -82,7 +82,7 @@ def draw(
     if collapse:
         if clusters is None:
             raise ValueError("draw: collapse=True needs the model (draw(loss, model=mlp, collapse=True))")
-        return _collapsed(root, order, clusters, rankdir, precision, _grad_of(grads))
+        return _collapsed(root, order, clusters, rankdir, precision, _grad_of(grads) if show_grad else None)
     graph = _new_graph(rankdir)
     style = _Style(order, precision, show_grad, show_names, color_by, highlight, grads)
     place, finish = _nested(graph, clusters)
@@ -449,7 +449,7 @@ def _grad_of(grads: Mapping[Value, float] | None) -> Any:
 
 
 def _collapsed(root: Value, order: list[Value], clusters: Clusters, rankdir: str, precision: int,
-               grad: Any) -> graphviz.Digraph:
+               grad: Any | None) -> graphviz.Digraph:
     found = find_layers(order, clusters)
     if not found:
         raise ValueError("draw(collapse=True): none of the model's parameters is used in this graph")
@@ -465,13 +465,16 @@ def _collapsed(root: Value, order: list[Value], clusters: Clusters, rankdir: str
         rows = [
             (layer.name, f"{len(layer.weights[0])} → {len(layer.neurons)}, {layer.activation or 'linear'}"),
             (f"W ({len(layer.neurons)}×{len(layer.weights[0])})", f"max |w| {num(_max_abs(layer.weights))}"),
-            ("dL/dW = δ aᵀ", f"max |.| {num(_max_abs(layer.weights, grad))}"),
+            ("dL/dW = δ aᵀ", f"max |.| {num(_max_abs(layer.weights, grad))}" if grad else ""),
             (f"b ({len(layer.biases)})", _vector([b.data for b in layer.biases], num)),
-            ("dL/db = δ", _vector([grad(b) for b in layer.biases], num)),
+            ("dL/db = δ", _vector([grad(b) for b in layer.biases], num) if grad else ""),
         ]
+        rows = [row for row in rows if row[1]]  # show_grad=False: no gradient rows
         samples = len(layer.z[0])
         for symbol, nodes, of in (("z = W a + b", layer.z, _data), ("a = g(z)", layer.a, _data),
                                   ("δ = dL/dz", layer.z, grad)):
+            if of is None:
+                continue
             values = [[of(v) for v in per_neuron] for per_neuron in nodes]
             rows.append((symbol, _vector([v[0] for v in values], num) if samples == 1 else _matrix(values, num)))
         graph.node(f"layer{i}", label=_table(rows), shape="plaintext", style="filled", fillcolor="#eef2ff")

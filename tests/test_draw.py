@@ -152,6 +152,8 @@ def test_collapsed_box_holds_the_engines_numbers():
         assert f"{z.data:.6g}" in source
     with pytest.raises(ValueError, match="needs the model"):
         draw(loss, collapse=True)
+    plain = draw(loss, model=model, collapse=True, show_grad=False).source
+    assert "z = W a + b" in plain and "dL/d" not in plain and "δ" not in plain
 
 
 def test_collapsed_softmax_layer_shows_the_probabilities():
