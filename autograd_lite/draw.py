@@ -18,7 +18,7 @@ import math
 import os
 import shutil
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -252,9 +252,10 @@ class Clusters:
     module (the sum of w_i x_i) joins it; a unary op on such a node (the activation) follows it.
     """
 
-    of: dict[Value, str]
+    of: dict[Value, str]  # the box each node is drawn in (nodes of the top-level model itself get none)
     linear: set[Value]  # nodes of a neuron's weighted sum
     params: dict[Value, str]  # parameter -> its full dotted name
+    home: dict[Value, str] = field(default_factory=dict)  # as ``of``, with "" for the top-level model's nodes
 
     @classmethod
     def infer(cls, order: list[Value], model: Any) -> Clusters:
@@ -283,7 +284,7 @@ class Clusters:
             for x in node.inputs:
                 if not x.inputs and not x.label and node in of and x not in params:
                     of.setdefault(x, of[node])
-        return cls(of={v: m for v, m in of.items() if m}, linear=linear, params=params)
+        return cls(of={v: m for v, m in of.items() if m}, linear=linear, params=params, home=of)
 
 
 def _named_parameters(model: Any) -> list[tuple[str, Value]]:
@@ -380,13 +381,13 @@ def find_layers(order: list[Value], clusters: Clusters) -> list[LayerSummary]:
             users.setdefault(x, []).append(node)
     by_neuron: dict[str, tuple[list[Value], list[Value], list[str]]] = {}
     for node in order:  # z: the last node of a neuron's weighted sum; a: after its unary ops
-        m = clusters.of.get(node)
-        if node not in clusters.linear or any(u in clusters.linear and clusters.of.get(u) == m
+        m = clusters.home.get(node)
+        if node not in clusters.linear or any(u in clusters.linear and clusters.home.get(u) == m
                                               for u in users.get(node, [])):
             continue
         a = node
         while True:
-            nxt = [u for u in users.get(a, []) if len(u.inputs) == 1 and clusters.of.get(u) == m]
+            nxt = [u for u in users.get(a, []) if len(u.inputs) == 1 and clusters.home.get(u) == m]
             if not nxt:
                 break
             a = nxt[0]
@@ -401,7 +402,7 @@ def find_layers(order: list[Value], clusters: Clusters) -> list[LayerSummary]:
     for v, name in clusters.params.items():
         params.setdefault(_module(name), []).append((name, v))
     grouped: dict[str, LayerSummary] = {}
-    layer_of = {neuron: (_ancestors(neuron) or [neuron or "model"])[-1] for neuron in by_neuron}
+    layer_of = {neuron: _layer_of(neuron) for neuron in by_neuron}
     first_seen = {name: i for i, name in reversed(list(enumerate(layer_of.values())))}
     # layers in forward order; the neurons of a layer by index (the graph may reach neuron 2 before neuron 1)
     for neuron in sorted(by_neuron, key=lambda n: (first_seen[layer_of[n]], _natural(n))):
@@ -416,6 +417,18 @@ def find_layers(order: list[Value], clusters: Clusters) -> list[LayerSummary]:
         layer.biases.extend(v for name, v in own if not name.split(".")[-1].isdigit())
         layer.activation = layer.activation or activations[0]
     return list(grouped.values())
+
+
+def _layer_of(neuron: str) -> str:
+    """The layer a neuron module is in: "layers.0.neurons.3" -> "layers.0"; "neurons.3" (the model is a Layer)
+    and "" (the model is a Neuron) -> "", the model itself."""
+    outer = _ancestors(neuron) if neuron else []
+    if outer:
+        return outer[-1]
+    parts = neuron.split(".") if neuron else []
+    while parts and parts[-1].isdigit():  # "neurons.3": an item of the model's list "neurons" ...
+        parts.pop()
+    return ".".join(parts[:-1])  # ... so the model itself
 
 
 def _natural(name: str) -> tuple:
@@ -463,7 +476,7 @@ def _collapsed(root: Value, order: list[Value], clusters: Clusters, rankdir: str
     previous = "inputs"
     for i, layer in enumerate(found):
         rows = [
-            (layer.name, f"{len(layer.weights[0])} → {len(layer.neurons)}, {layer.activation or 'linear'}"),
+            (layer.name or "layer", f"{len(layer.weights[0])} → {len(layer.neurons)}, {layer.activation or 'linear'}"),
             (f"W ({len(layer.neurons)}×{len(layer.weights[0])})", f"max |w| {num(_max_abs(layer.weights))}"),
             ("dL/dW = δ aᵀ", f"max |.| {num(_max_abs(layer.weights, grad))}" if grad else ""),
             (f"b ({len(layer.biases)})", _vector([b.data for b in layer.biases], num)),
@@ -480,7 +493,7 @@ def _collapsed(root: Value, order: list[Value], clusters: Clusters, rankdir: str
         graph.node(f"layer{i}", label=_table(rows), shape="plaintext", style="filled", fillcolor="#eef2ff")
         graph.edge(previous, f"layer{i}")
         previous = f"layer{i}"
-    after = sum(1 for v in order if v.inputs and v not in clusters.of)
+    after = sum(1 for v in order if v.inputs and v not in clusters.home)
     graph.node("root", label=_table([(node_names(order)[root], f"= {num(root.data)}"),
                                       ("after the layers", f"{after} more op nodes")]),
                shape="plaintext", style="filled", fillcolor="#fef3c7")

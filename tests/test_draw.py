@@ -176,6 +176,22 @@ def test_collapsed_softmax_layer_shows_the_probabilities():
     assert [b for b in layers[1].biases] == [n.b for n in model.layers[1].neurons]
 
 
+def test_collapsed_works_for_a_lone_layer_and_a_lone_neuron():
+    layer = nn.Layer(2, 3, activation="tanh", seed=0)
+    out = layer([1.0, -1.0])
+    loss = sum(o * o for o in out)
+    loss.backward()
+    (found,) = find_layers(topological_order(loss), Clusters.infer(topological_order(loss), layer))
+    assert len(found.neurons) == 3 and found.activation == "tanh"  # one layer of three neurons, not three layers
+    assert "2 → 3, tanh" in draw(loss, model=layer, collapse=True).source
+    neuron = nn.Neuron(2, activation="sigmoid", seed=0)
+    a = neuron([1.0, 2.0])
+    loss = -(a.log())  # log loss with t = 1: delta = a - 1 (notes 000)
+    loss.backward()
+    source = draw(loss, model=neuron, collapse=True, precision=6).source  # it used to crash
+    assert "2 → 1, sigmoid" in source and f"[{a.data - 1:.6g}]" in source and "2 more op nodes" in source
+
+
 def test_collapsed_with_several_samples_summarises_a_matrix():
     model, loss = mlp_loss(widths=(4, 1), samples=((1.0, -2.0), (0.5, 0.5), (-1.0, 0.0)))
     source = draw(loss, model=model, collapse=True).source
