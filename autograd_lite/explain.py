@@ -464,7 +464,7 @@ def explain_layers(model: Any, x: Any, target: Any, loss: str = "mse") -> LayerV
     """
     import numpy as np
 
-    from nn import reference
+    from nn import losses, reference
     from nn.activations import check_choice
 
     from .backprop import grad
@@ -485,11 +485,12 @@ def explain_layers(model: Any, x: Any, target: Any, loss: str = "mse") -> LayerV
         t = np.asarray(target, dtype=float).reshape(-1)
         if t.shape != (len(a_L),):
             raise ValueError(f"explain_layers: target must hold {len(a_L)} numbers, got shape {np.shape(target)}")
+    # the notes' losses, summed over the outputs, from nn.losses' formulas (PyTorch's means, no 1/2)
     if loss == "mse":  # L = 1/2 ||a^L - t||^2 (note 002)
-        L = 0.5 * value_sum([(a - tk) ** 2 for a, tk in zip(a_L, t)])
+        L = 0.5 * value_sum(losses.TERMS["mse"](a_L, t.tolist()))
     elif loss == "bce":  # L = -sum [t log a + (1 - t) log(1 - a)] (notes 000)
-        L = -value_sum([tk * a.log() + (1 - tk) * (1 - a).log() for a, tk in zip(a_L, t)])
-    else:  # L = -sum y_k log y_hat_k (eq. 9)
+        L = losses.binary_cross_entropy(a_L, t.tolist()) * len(a_L)
+    else:  # L = -sum y_k log y_hat_k (eq. 9) on the softmax layer's probabilities
         L = -value_sum([tk * a.log() for a, tk in zip(a_L, t) if tk != 0.0])
     zs = [z for layer in trace.z for z in layer]
     weights = [w for layer in model.layers for neuron in layer.neurons for w in neuron.w]

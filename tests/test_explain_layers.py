@@ -78,3 +78,13 @@ def test_bad_input():
         explain_layers(object(), [1.0], [1.0])
     with pytest.raises(ValueError, match="expected 2 inputs"):
         explain_layers(model, [1.0], [1.0])
+
+
+def test_a_saturated_sigmoid_with_the_right_label_costs_nothing():
+    # a = sigmoid(60) is 1.0 in floating point; with t = 1 the (1 - t) log(1 - a) term has weight 0 and must not
+    # be evaluated (log 0): both columns give L = 0 and delta = a - t = 0
+    model = nn.MLP(2, [2, 1], activation="tanh", output_activation="sigmoid", seed=0)
+    model.from_numpy([(np.eye(2), np.zeros(2)), (np.array([[30.0, 30.0]]), np.zeros(1))])
+    view = explain_layers(model, [5.0, 5.0], [1.0], loss="bce")
+    assert view.engine_cost == view.cost == 0.0
+    assert all(layer.difference() == 0.0 for layer in view.layers)
