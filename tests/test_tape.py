@@ -400,3 +400,26 @@ def test_long_add_chains_both_ways_fuse_into_one_sum():
     np.testing.assert_allclose(grads, [2.0] * 3000)
     assert [ins.op for ins in tape.instructions if ins.op].count("add") == 1  # x * right + w0 x
     assert tape(np.array([1.0]))[0] == pytest.approx(right.data, rel=1e-14)  # summed left to right here
+
+
+def test_a_steps_memory_grows_linearly_with_the_batch():
+    """Peak traced memory of value_and_grad: the same number of bytes per extra sample at every size."""
+    import tracemalloc
+
+    model = nn.MLP(2, [8, 1], seed=0)
+    tape = ag.compile(lambda a, b, t: (1 - t * model([a, b])).relu(), [0.0, 0.0, 1.0], parameters=model.parameters())
+
+    def peak(B):
+        batch = [np.linspace(-1, 1, B), np.linspace(1, -1, B), np.ones(B)]
+        tape.value_and_grad(*batch)
+        tracemalloc.start()
+        tape.value_and_grad(*batch)
+        top = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return top
+
+    sizes = [2000, 4000, 8000]
+    peaks = [peak(B) for B in sizes]
+    per_sample = [(peaks[i + 1] - peaks[i]) / (sizes[i + 1] - sizes[i]) for i in range(2)]
+    assert per_sample[1] == pytest.approx(per_sample[0], rel=0.05)
+    assert 100 < per_sample[0] < 10_000  # bytes per sample: a few rows of float64 per node, not more
