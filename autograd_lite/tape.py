@@ -737,6 +737,8 @@ def compile(  # noqa: A001 - as torch.compile
 
     >>> import numpy as np; from autograd_lite import Value
     >>> w = Value(0.5); tape = compile(lambda x: (w * x).tanh(), [0.0], parameters=[w])
+    >>> loss, grads = tape.value_and_grad(np.array([1.0, -1.0, 2.0])); grads.shape
+    (1,)
 
     ``example_inputs``: one number per argument of ``fn`` (``fn`` is called once with Values holding
     them). ``parameters``: the Values to differentiate with respect to (default: every Value ``fn``

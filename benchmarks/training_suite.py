@@ -175,6 +175,13 @@ def main(argv: list[str] | None = None) -> int:
             csv_rows.append([name, f"largest {vary} within 1 s", 16 if vary == "batch" else found_size[0],
                              100 if vary == "width" else found_size[0], "on", found_size[1], found_size[2]])
 
+    # how long making the model and compiling its tape takes (tracing four times, checking, grouping)
+    X100, y100 = moons(100)
+    start = time.perf_counter()
+    workload.compiled(16, X100, y100, workload.initial_weights(16), RUN_STEPS)
+    compile_seconds = time.perf_counter() - start
+    csv_rows.append(["autograd-lite compiled", "compile", 16, 100, "on", compile_seconds, "model made, tape compiled"])
+
     # 5. memory of the compiled step against B
     print("memory of the compiled step ...", flush=True)
     peaks = {B: peak_bytes(workload.compiled, B) for B in BATCHES}
@@ -186,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         csv_rows.append(["numpy closed form", "peak bytes", 16, B, "on", numpy_peaks[B], ""])
 
     report(found, step_time, runs, growth, largest, peaks, slope, intercept, numpy_slope)
+    print(f"making the model and compiling its tape (W = 16): {fmt_seconds(compile_seconds)}, once, before step 1")
     path = write_csv("training_suite.csv", ["engine", "measure", "width", "batch", "gc", "value", "note"], csv_rows)
     chart = plot(growth, step_time)
     print(f"\nsaved {path} and {chart}")
