@@ -234,7 +234,7 @@ def _apply(op: Op, inputs: tuple[Value, ...], param: Any = None, xs: tuple[float
 
 def describe_failure(op: Op, inputs: tuple[Value, ...], param: Any, reason: str, what: str = "cannot compute") -> str:
     """A one-line account of a failed op: the op, each operand's value and label, the reason."""
-    names = ["u"] if op.arity == 1 else ["a", "b"] if op.arity == 2 else [f"x{i + 1}" for i in range(len(inputs))]
+    names = op.operand_names(len(inputs))
     shown = []
     for name, v in zip(names, inputs):
         shown.append(f"{name} = {v.data!r}" + (f" ({v.label!r})" if v.label else ""))

@@ -174,7 +174,7 @@ def explain(root: Value, gradient: float = 1.0) -> Explanation:
             partials = op.local(scalar_math, xs, node.data, node.param)
         except (ValueError, ZeroDivisionError, OverflowError) as error:
             raise type(error)(_backward_failure(node, str(error))) from None
-        variables = operand_names(op.name, op.arity, len(xs))
+        variables = op.operand_names(len(xs))
         shown = op.show(_abbreviate(variables), node.param)
         shown_latex = op.show([r"\dots" if v == "..." else _latex_var(v) for v in _abbreviate(variables)],
                               node.param, latex=True)
@@ -243,18 +243,6 @@ def node_names(order: list[Value]) -> dict[Value, str]:
                 k += 1
             names[v] = f"v{k}"
     return names
-
-
-def operand_names(op: str, arity: int, count: int) -> list[str]:
-    """The names the op table's formulas use for an op's inputs: u; a, b; x_i; w_i then x_i for dot."""
-    if arity == 1:
-        return ["u"]
-    if arity == 2:
-        return ["a", "b"]
-    if op == "dot":
-        n = count // 2
-        return [f"w_{i + 1}" for i in range(n)] + [f"x_{i + 1}" for i in range(n)]
-    return [f"x_{i + 1}" for i in range(count)]
 
 
 def _bindings(variables: list[str], inputs: tuple[Value, ...], names: dict[Value, str], i: int, partial: str,

@@ -55,6 +55,17 @@ class Op:
             return template.format(args=", ".join(names), p=_number(param))
         return template.format(*names, p=_number(param))
 
+    def operand_names(self, count: int) -> list[str]:
+        """The names the formulas use for ``count`` inputs: ``OPS['dot'].operand_names(4) == ['w_1', 'w_2', 'x_1', 'x_2']``."""
+        if self.arity == 1:
+            return ["u"]
+        if self.arity == 2:
+            return ["a", "b"]
+        if self.name == "dot":
+            n = count // 2
+            return [f"w_{i + 1}" for i in range(n)] + [f"x_{i + 1}" for i in range(n)]
+        return [f"x_{i + 1}" for i in range(count)]
+
     def partial(self, index: int, count: int, latex: bool = False) -> str:
         """Formula of d y / d (input ``index`` of ``count``): ``OPS['tanh'].partial(0, 1) == '1 - y^2'``."""
         table = self.partials_latex if latex else self.partials
@@ -141,7 +152,7 @@ _table = [
     Op("leaky_relu", "LeakyReLU({p})", 1,
        lambda m, xs, p: m.leaky_relu(xs[0], p),
        lambda m, xs, y, p: (p + (1.0 - p) * m.step(xs[0]),),
-       "leaky_relu({0}, {p})", ("1 if u > 0 else slope",), (r"[u > 0] + \alpha [u \le 0]",), r"\operatorname{{leaky\_relu}}({0}, {p})", param_name="slope"),
+       "leaky_relu({0}, {p})", ("1 if u > 0 else slope",), (r"[u > 0] + \mathrm{slope}\,[u \le 0]",), r"\operatorname{{leaky\_relu}}({0}, {p})", param_name="slope"),
     Op("elu", "ELU({p})", 1,
        lambda m, xs, p: m.elu(xs[0], p),
        # alpha e^u from u itself (exp(-relu(-u)) = e^min(u, 0)): y + alpha would cancel in the tail
