@@ -26,7 +26,14 @@ import autograd_lite as ag
 from autograd_lite import Value, no_grad
 
 from .checks import count, finite_array
-from .losses import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, hinge_loss, mse_loss
+from .losses import (
+    TERMS,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge_loss,
+    mse_loss,
+)
 from .module import Module
 from .optim import Adam, Optimizer
 
@@ -123,14 +130,9 @@ def _accuracy(correct: Callable | None, outputs: np.ndarray, y: np.ndarray) -> f
     return None if correct is None else float(np.mean(correct(outputs, y)))
 
 
-# Per-example terms of the losses above, with the targets as Values so a tape can take them per sample:
-# the mean of these over a batch is what the batch loss computes (``compiled=True``).
-PER_EXAMPLE: dict[str, Callable[[list[Value], list[Value]], list[Value]]] = {
-    "mse": lambda ys, ts: [(y - t) ** 2 for y, t in zip(ys, ts)],
-    "bce_with_logits": lambda xs, ts: [x.softplus() - t * x for x, t in zip(xs, ts)],
-    "hinge": lambda ss, ts: [(1.0 - t * s).relu() for s, t in zip(ss, ts)],
-    "cross_entropy": lambda zs, ts: [ag.logsumexp(zs) - ag.dot(ts, zs)],  # the class as a one-hot target
-}
+# Per-example loss terms (nn.losses.TERMS) take Value targets, so a tape gets them per sample: the
+# mean of these over a batch is what the batch loss computes (``compiled=True``).
+PER_EXAMPLE = TERMS
 
 
 def _compile_step(model: Any, loss: str | LossFn, x0: np.ndarray, t0: np.ndarray) -> ag.Tape:
