@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import ContextDecorator
 from operator import attrgetter
 from typing import Any, Union
@@ -28,6 +28,9 @@ Number = Union[int, float, bool, np.number, np.bool_]  # noqa: UP007 - evaluated
 Operand = Union["Value", int, float]  # noqa: UP007
 
 _recording = True  # False inside ``no_grad()``: ops then make leaves
+# Set by the compiled tape while it traces a function (tape.py): told of every comparison and float
+# conversion of a Value, so it can refuse Python control flow that depends on the traced values.
+read_hook: Callable[[str, tuple[Any, ...]], None] | None = None
 
 
 class Value:
@@ -174,23 +177,35 @@ class Value:
 
     def item(self) -> float:
         """The data as a Python float (PyTorch's name)."""
+        if read_hook is not None:
+            read_hook("item", (self,))
         return self.data
 
     def __float__(self) -> float:
+        if read_hook is not None:
+            read_hook("float", (self,))
         return self.data
 
     # --- comparison and display --------------------------------------------------------
     # == and hash stay identity-based: graphs use Values as dict keys.
     def __lt__(self, other: Operand) -> bool:
+        if read_hook is not None:
+            read_hook("<", (self, other))
         return self.data < _data_of(other)
 
     def __le__(self, other: Operand) -> bool:
+        if read_hook is not None:
+            read_hook("<=", (self, other))
         return self.data <= _data_of(other)
 
     def __gt__(self, other: Operand) -> bool:
+        if read_hook is not None:
+            read_hook(">", (self, other))
         return self.data > _data_of(other)
 
     def __ge__(self, other: Operand) -> bool:
+        if read_hook is not None:
+            read_hook(">=", (self, other))
         return self.data >= _data_of(other)
 
     def __repr__(self) -> str:

@@ -54,14 +54,12 @@ class Instruction(NamedTuple):
 
 
 # --- tracing ----------------------------------------------------------------------------------
-_GUARDED = ("__lt__", "__le__", "__gt__", "__ge__", "__float__", "item")
-
-
 @contextlib.contextmanager
 def _refusing_control_flow(fn_name: str, watched: set[Value]) -> Iterator[None]:
     """While active, comparing or converting a Value that depends on a ``watched`` leaf raises TraceError.
 
-    It wraps those few ``Value`` methods for the duration of a trace and restores them after.
+    It installs the engine's ``read_hook`` (called by ``<``, ``<=``, ``>``, ``>=``, ``float()`` and
+    ``item()``) for the duration of a trace and restores the previous one after.
     """
     memo: dict[Value, bool] = {}
 
@@ -83,27 +81,21 @@ def _refusing_control_flow(fn_name: str, watched: set[Value]) -> Iterator[None]:
                     stack.pop()
         return memo[v]
 
-    def guard(name: str, original: Callable) -> Callable:
-        def method(self: Value, *args: Any) -> Any:
-            for v in (self, *args):
-                if isinstance(v, Value) and depends(v):
-                    raise TraceError(
-                        f"compile: {fn_name} uses {name.strip('_')}() on {v!r}, which depends on the inputs or "
-                        f"parameters, while being traced. Python control flow on values (if, while, max, min, "
-                        f"float()) would be frozen into the tape and give wrong results for other inputs; use "
-                        f"branch-free ops (relu, abs, leaky_relu ...) or run it eagerly.")
-            return original(self, *args)
+    def refuse(name: str, values: tuple[Any, ...]) -> None:
+        for v in values:
+            if isinstance(v, Value) and depends(v):
+                raise TraceError(
+                    f"compile: {fn_name} uses {name} on {v!r}, which depends on the inputs or "
+                    f"parameters, while being traced. Python control flow on values (if, while, max, min, "
+                    f"float()) would be frozen into the tape and give wrong results for other inputs; use "
+                    f"branch-free ops (relu, abs, leaky_relu ...) or run it eagerly.")
 
-        return method
-
-    saved = {name: Value.__dict__[name] for name in _GUARDED}
+    previous = engine.read_hook
+    engine.read_hook = refuse
     try:
-        for name, original in saved.items():
-            setattr(Value, name, guard(name, original))
         yield
     finally:
-        for name, original in saved.items():
-            setattr(Value, name, original)
+        engine.read_hook = previous
 
 
 @dataclass
