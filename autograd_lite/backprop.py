@@ -76,8 +76,7 @@ def _overflow_source(order: list[Value], reached: Value) -> Value:
             break
         if not node.inputs or node._g == 0.0:
             continue
-        xs = tuple(x.data for x in node.inputs)
-        partials = OPS[node.op].local(scalar_math, xs, node.data, node.param)
+        partials = _LOCAL[node.op](scalar_math, tuple(map(_data, node.inputs)), node.data, node.param)
         if any(not math.isfinite(d * node._g) for d in partials):
             return node
     return reached

@@ -302,15 +302,7 @@ def _operand(x: Any) -> Value | None:
         return x
     if not _is_real(x):
         return None
-    leaf = _new(Value)
-    leaf.data = _as_float(x, "operand")
-    leaf.grad = 0.0
-    leaf.label = ""
-    leaf.op = ""
-    leaf.inputs = ()
-    leaf.param = None
-    leaf._g = 0.0
-    return leaf
+    return Value(_as_float(x, "operand"))
 
 
 def _data_of(x: Any) -> float:
@@ -377,13 +369,15 @@ class no_grad(ContextDecorator):
     ('', ())
     """
 
+    records = False  # what ``_recording`` is inside the block
+
     def __init__(self) -> None:
         self._saved: list[bool] = []  # a stack, so one instance can be re-entered as a decorator
 
     def __enter__(self) -> no_grad:
         global _recording
         self._saved.append(_recording)
-        _recording = False
+        _recording = self.records
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -399,11 +393,7 @@ class enable_grad(no_grad):
     'mul'
     """
 
-    def __enter__(self) -> enable_grad:
-        global _recording
-        self._saved.append(_recording)
-        _recording = True
-        return self
+    records = True
 
 
 def is_grad_enabled() -> bool:
