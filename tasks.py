@@ -70,6 +70,9 @@ def main(argv: list[str]) -> int:
         if run(PYTHON, "-m", "ruff", "check", ".", check=False):
             print("ruff check failed: fix the findings above (the test suite did not run)")
             return 1
+        if run(VENV / "bin" / "lint-imports", check=False):  # the import rules of ARCHITECTURE.md
+            print("lint-imports failed: an import breaks the rules in ARCHITECTURE.md (the test suite did not run)")
+            return 1
         return run(PYTHON, "-m", "pytest", *argv[1:], check=False)
     if task == "demo":
         ensure_venv("plot")

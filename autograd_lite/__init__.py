@@ -5,21 +5,28 @@
     0.8399
 
 Public API: ``Value``; n-ary nodes ``sum``, ``dot``, ``logsumexp``; ``grad`` (higher order
-with ``create_graph=True``); ``no_grad``; the op table ``OPS``; ``topological_order``;
-pictures and the chain rule step by step: ``draw``, ``render``, ``explain``,
-``explain_layers`` (an ``nn.MLP`` layer by layer beside the notes' formulas); ``compile``
-(a per-sample loss traced once into a ``Tape`` that trains on whole numpy batches).
+with ``create_graph=True``); ``no_grad`` / ``enable_grad`` (per thread); the op table ``OPS``;
+``topological_order``; the op table's math namespaces ``scalar_math`` (floats) and
+``array_math`` (numpy arrays); pictures and the chain rule step by step: ``draw``, ``render``,
+``explain``; ``compile`` (a per-sample loss traced once into a ``Tape`` that trains on whole
+numpy batches). The packages: ``core`` (the engine), ``compiled`` (the tape), ``teaching``
+(pictures and explanations), ``cli`` (the command line); ARCHITECTURE.md maps them.
 """
 
-from .backprop import grad
-from .draw import draw, render
-from .engine import Value, dot, enable_grad, is_grad_enabled, logsumexp, no_grad
-from .engine import sum as sum  # re-exported, but not in __all__ (see below)
-from .explain import explain, explain_layers
-from .graph import topological_order
-from .ops import OPS, Op
-from .tape import Tape, TraceError
-from .tape import compile as compile  # noqa: A004 - as torch.compile; not in __all__
+from .compiled import array_math
+from .compiled.tape import Tape, TraceError
+from .compiled.tape import compile as compile  # noqa: A004 - as torch.compile; not in __all__
+from .core import scalar_math
+from .core.backprop import grad
+from .core.engine import Value, dot, logsumexp
+from .core.engine import sum as sum  # re-exported, but not in __all__ (see below)
+from .core.grad_mode import enable_grad, is_grad_enabled, no_grad
+from .core.graph import topological_order
+from .core.ops import OPS, Op
+from .teaching.draw import draw, render
+from .teaching.explain import explain
+
+__version__ = "0.1.0"
 
 # ``sum`` and ``compile`` are left out of __all__ so ``import *`` never hides the builtins.
 __all__ = [
@@ -29,15 +36,15 @@ __all__ = [
     "TraceError",
     "Value",
     "dot",
-    "enable_grad",
     "draw",
+    "enable_grad",
     "explain",
-    "explain_layers",
     "grad",
     "is_grad_enabled",
     "logsumexp",
     "no_grad",
     "render",
+    "array_math",
+    "scalar_math",
     "topological_order",
 ]
-__version__ = "0.1.0"

@@ -8,12 +8,14 @@ Models: ``Module``, ``Neuron``, ``Layer``, ``MLP`` (``to_numpy`` gives per-layer
 (n_out, n_in) and b, so z = W a + b). Losses: ``mse_loss``, ``binary_cross_entropy`` (and
 ``_with_logits``), ``cross_entropy``, ``hinge_loss``. Optimizers: ``SGD``, ``Adam``. Training:
 ``fit``, ``evaluate``, ``predict``, ``train_step``. Files: ``save`` / ``load`` (JSON, no pickle).
-Data: ``nn.datasets``. The notes' closed-form backpropagation in numpy: ``nn.reference``.
+Data: ``nn.datasets``. The notes' closed-form backpropagation in numpy: ``nn.reference``; a
+model's engine gradients beside it, layer by layer: ``explain_layers`` (``LayerView``).
 Pictures: ``nn.plot.plot_decision_boundary`` (needs matplotlib).
 """
 
 from . import datasets, plot, reference
 from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
+from .layer_view import LayerCheck, LayerView, explain_layers
 from .layers import MLP, Layer, Neuron, Trace
 from .losses import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, hinge_loss, mse_loss
 from .module import Module
@@ -22,7 +24,8 @@ from .serialization import load, save
 from .train import History, evaluate, fit, predict, train_step
 
 __all__ = [
-    "ACTIVATIONS", "MLP", "OUTPUT_ACTIVATIONS", "SGD", "Adam", "History", "Layer", "Module", "Neuron", "Optimizer",
-    "Trace", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "datasets", "evaluate",
-    "fit", "hinge_loss", "load", "mse_loss", "plot", "predict", "reference", "save", "train_step",
+    "ACTIVATIONS", "MLP", "OUTPUT_ACTIVATIONS", "SGD", "Adam", "History", "Layer", "LayerCheck", "LayerView", "Module",
+    "Neuron", "Optimizer", "Trace", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+    "datasets", "evaluate", "explain_layers", "fit", "hinge_loss", "load", "mse_loss", "plot", "predict", "reference",
+    "save", "train_step",
 ]

@@ -161,7 +161,7 @@ def test_the_installed_autograd_lite_command_is_this_main():
 def test_docstring_examples():
     import doctest
 
-    result = doctest.testmod(sys.modules["autograd_lite.cli"], optionflags=doctest.ELLIPSIS)
+    result = doctest.testmod(sys.modules["autograd_lite.cli.commands"], optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
 
 

@@ -11,7 +11,8 @@ import pytest
 
 import nn
 from autograd_lite import OPS, Value, draw, render, topological_order
-from autograd_lite.draw import Clusters, GraphvizNotFoundError, find_layers
+from autograd_lite.teaching.clusters import Clusters, find_layers
+from autograd_lite.teaching.draw import GraphvizNotFoundError
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 
@@ -239,7 +240,7 @@ def test_model_must_have_named_parameters():
 
 
 def test_docstring_examples():
-    result = doctest.testmod(sys.modules["autograd_lite.draw"], optionflags=doctest.ELLIPSIS)
+    result = doctest.testmod(sys.modules["autograd_lite.teaching.draw"], optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
 
 

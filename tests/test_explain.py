@@ -206,7 +206,7 @@ def test_bad_input_is_refused():
 
 
 def test_docstring_examples():
-    result = doctest.testmod(sys.modules["autograd_lite.explain"], optionflags=doctest.ELLIPSIS)
+    result = doctest.testmod(sys.modules["autograd_lite.teaching.explain"], optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
 
 

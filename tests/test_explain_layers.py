@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import nn
-from autograd_lite import explain_layers
+from nn import explain_layers
 
 HIDDEN = [name for name in nn.ACTIVATIONS]
 PAIRS = [("mse", "linear"), ("mse", "tanh"), ("bce", "sigmoid"), ("cross_entropy", "softmax")]

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from autograd_lite import OPS, topological_order
-from autograd_lite.expr import FUNCTIONS, ExpressionError, check_name, parse_assignments, parse_expression
+from autograd_lite.cli.expr import FUNCTIONS, ExpressionError, check_name, parse_assignments, parse_expression
 
 
 @pytest.mark.parametrize("expression, value, gradient", [
@@ -124,5 +124,5 @@ def test_assignments():
 
 
 def test_docstring_examples():
-    result = doctest.testmod(sys.modules["autograd_lite.expr"], optionflags=doctest.ELLIPSIS)
+    result = doctest.testmod(sys.modules["autograd_lite.cli.expr"], optionflags=doctest.ELLIPSIS)
     assert result.failed == 0

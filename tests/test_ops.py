@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import autograd_lite as ag
 from autograd_lite import OPS, Value, grad, scalar_math
-from autograd_lite.backprop import value_math
+from autograd_lite.core.backprop import value_math
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import pytest
 
 import autograd_lite as ag
 from autograd_lite import OPS, TraceError, Value
-from autograd_lite import tape as tape_module
+from autograd_lite.compiled import tape as tape_module
 
 RTOL = ATOL = 1e-12
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from autograd_lite import Value, explain
-from autograd_lite.walkthrough import to_html, write_html
+from autograd_lite.teaching.walkthrough import to_html, write_html
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -63,7 +63,7 @@ def test_write_html(tmp_path):
 
 
 def test_docstring_examples():
-    result = doctest.testmod(sys.modules["autograd_lite.walkthrough"], optionflags=doctest.ELLIPSIS)
+    result = doctest.testmod(sys.modules["autograd_lite.teaching.walkthrough"], optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .scalar_math import exp_limit
+from ..core.scalar_math import exp_limit
 
 Array = Any  # an ndarray, or a float where a formula passes a constant (``m.div(1.0, b)``)
 

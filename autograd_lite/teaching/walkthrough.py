@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 
 import graphviz
 
+from ..core.graph import topological_order
 from .draw import draw
-from .explain import _number, _operand, _param_binding
-from .graph import topological_order
+from .formatting import factor, number, param_binding
 
 if TYPE_CHECKING:
     from .explain import Explanation, Step
@@ -41,9 +41,9 @@ def to_html(explanation: Explanation, precision: int = 4, title: str = "Backprop
     Without Graphviz's ``dot`` the page still works, with a note in place of the diagram.
     """
     e = explanation
-    num = lambda x: _number(x, precision)
+    num = lambda x: number(x, precision)
     index = {node: i for i, node in enumerate(topological_order(e.root))}  # the ids draw() gives the nodes
-    page = resources.files("autograd_lite").joinpath("walkthrough.html").read_text(encoding="utf-8")
+    page = resources.files(__package__).joinpath("walkthrough.html").read_text(encoding="utf-8")
     frames = "\n".join(_frame(e, s, index, precision) for s in e.steps)
     forward = "\n".join(
         f"<tr><th>{_h(line.name)}</th><td>{'= ' + _h(line.expression) if line.expression else 'leaf'}</td>"
@@ -77,13 +77,13 @@ def _diagram(e: Explanation, precision: int) -> str:
 
 
 def _frame(e: Explanation, s: Step, index: dict, precision: int) -> str:
-    num = lambda x: _number(x, precision)
-    local_factor = _operand(s.local, precision)  # "0.5 · (-2)"
+    num = lambda x: number(x, precision)
+    local_factor = factor(s.local, precision)  # "0.5 · (-2)"
     root = e.names[e.root]
     i, j = index[s.node], index[s.input]
     d = lambda top, bottom: f"∂{_h(top)}/∂{_h(bottom)}"
     expression = _h(s.expression) if "(" in s.expression or " " not in s.expression else f"({_h(s.expression)})"
-    bindings = ", ".join(filter(None, [s.bindings, _param_binding(s, num)]))
+    bindings = ", ".join(filter(None, [s.bindings, param_binding(s, num)]))
     local = f"{d(s.name, s.input_name)} = ∂{_math(expression)}/∂{_math(_h(s.variable))} = {_math(_h(s.partial))}"
     evaluated = _math(_h(s.evaluated)) + " = " if s.evaluated != num(s.local) else ""
     share = (f'<span class="final">{num(s.total)} — final ✓</span>' if s.final

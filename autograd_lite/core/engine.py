@@ -14,23 +14,20 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable
-from contextlib import ContextDecorator
+from collections.abc import Iterable
 from operator import attrgetter
 from typing import Any, Union
 
 import numpy as np
 
 from . import scalar_math
+from .errors import describe_failure
+from .grad_mode import state as _mode
 from .ops import OPS, Op
 
 Number = Union[int, float, bool, np.number, np.bool_]  # noqa: UP007 - evaluated at import on 3.10
 Operand = Union["Value", int, float]  # noqa: UP007
 
-_recording = True  # False inside ``no_grad()``: ops then make leaves
-# Set by the compiled tape while it traces a function (tape.py): told of every comparison and float
-# conversion of a Value, so it can refuse Python control flow that depends on the traced values.
-read_hook: Callable[[str, tuple[Any, ...]], None] | None = None
 
 
 class Value:
@@ -49,7 +46,7 @@ class Value:
     __slots__ = ("data", "grad", "label", "op", "inputs", "param", "_g")
 
     def __init__(self, data: Number, label: str = "") -> None:
-        self.data = _as_float(data, "Value(data)")
+        self.data = as_float(data, "Value(data)")
         if not isinstance(label, str):
             raise TypeError(f"Value(label) must be a str, got {type(label).__name__}")
         self.grad = 0.0
@@ -100,7 +97,7 @@ class Value:
             return _apply(_POWV, (self, exponent))
         if not _is_real(exponent):
             return NotImplemented
-        return _apply(_POW, (self,), _as_float(exponent, "exponent"))
+        return _apply(_POW, (self,), as_float(exponent, "exponent"))
 
     def __rpow__(self, base: Operand) -> Value:
         return _binary(_POWV, base, self)
@@ -141,11 +138,11 @@ class Value:
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x for x > 0, else slope * x."""
-        return _apply(OPS["leaky_relu"], (self,), _as_float(slope, "slope"))
+        return _apply(OPS["leaky_relu"], (self,), as_float(slope, "slope"))
 
     def elu(self, alpha: float = 1.0) -> Value:
         """x for x > 0, else alpha * (e^x - 1)."""
-        return _apply(OPS["elu"], (self,), _as_float(alpha, "alpha"))
+        return _apply(OPS["elu"], (self,), as_float(alpha, "alpha"))
 
     def softplus(self) -> Value:
         """log(1 + e^x), stable for any x."""
@@ -177,35 +174,29 @@ class Value:
 
     def item(self) -> float:
         """The data as a Python float (PyTorch's name)."""
-        if read_hook is not None:
-            read_hook("item", (self,))
+        _told("item", (self,))
         return self.data
 
     def __float__(self) -> float:
-        if read_hook is not None:
-            read_hook("float", (self,))
+        _told("float", (self,))
         return self.data
 
     # --- comparison and display --------------------------------------------------------
     # == and hash stay identity-based: graphs use Values as dict keys.
     def __lt__(self, other: Operand) -> bool:
-        if read_hook is not None:
-            read_hook("<", (self, other))
+        _told("<", (self, other))
         return self.data < _data_of(other)
 
     def __le__(self, other: Operand) -> bool:
-        if read_hook is not None:
-            read_hook("<=", (self, other))
+        _told("<=", (self, other))
         return self.data <= _data_of(other)
 
     def __gt__(self, other: Operand) -> bool:
-        if read_hook is not None:
-            read_hook(">", (self, other))
+        _told(">", (self, other))
         return self.data > _data_of(other)
 
     def __ge__(self, other: Operand) -> bool:
-        if read_hook is not None:
-            read_hook(">=", (self, other))
+        _told(">=", (self, other))
         return self.data >= _data_of(other)
 
     def __repr__(self) -> str:
@@ -238,7 +229,7 @@ def _apply(op: Op, inputs: tuple[Value, ...], param: Any = None, xs: tuple[float
     out.label = ""
     out.param = param
     out._g = 0.0
-    if _recording:
+    if _mode.recording:  # this thread is not inside no_grad()
         out.op = op.name
         out.inputs = inputs
     else:
@@ -247,23 +238,13 @@ def _apply(op: Op, inputs: tuple[Value, ...], param: Any = None, xs: tuple[float
     return out
 
 
-def describe_failure(op: Op, inputs: tuple[Value, ...], param: Any, reason: str, what: str = "cannot compute") -> str:
-    """A one-line account of a failed op: the op, each operand's value and label, the reason."""
-    names = op.operand_names(len(inputs))
-    shown = []
-    for name, v in zip(names, inputs):
-        shown.append(f"{name} = {v.data!r}" + (f" ({v.label!r})" if v.label else ""))
-    where = op.show(names, param)
-    return f"{op.name}: {what} {where} with {', '.join(shown)}: {reason}"
-
-
 def _is_real(x: Any) -> bool:
     if type(x) in _PLAIN_NUMBERS:  # fast path: the ABC check below is slow
         return True
     return isinstance(x, (numbers.Real, np.bool_)) and not isinstance(x, np.ndarray)
 
 
-def _as_float(x: Any, what: str) -> float:
+def as_float(x: Any, what: str) -> float:
     """``x`` as a finite float, or a TypeError / ValueError that says what ``what`` got."""
     if isinstance(x, Value):
         raise TypeError(f"{what} must be a real number, got a Value; use value.data or value.detach()")
@@ -302,11 +283,18 @@ def _operand(x: Any) -> Value | None:
         return x
     if not _is_real(x):
         return None
-    return Value(_as_float(x, "operand"))
+    return Value(as_float(x, "operand"))
+
+
+def _told(what: str, operands: tuple[Any, ...]) -> None:
+    """Tell this thread's read hook (the compiled tape, while it traces) that a Value is being read."""
+    hook = _mode.read_hook
+    if hook is not None:
+        hook(what, operands)
 
 
 def _data_of(x: Any) -> float:
-    return x.data if isinstance(x, Value) else _as_float(x, "comparison operand")
+    return x.data if isinstance(x, Value) else as_float(x, "comparison operand")
 
 
 # --- n-ary helpers: one node each ------------------------------------------------------
@@ -358,44 +346,3 @@ def logsumexp(values: Iterable[Operand]) -> Value:
     if not vs:
         raise ValueError("logsumexp: needs at least one value")
     return _apply(OPS["logsumexp"], vs)
-
-
-# --- no_grad ---------------------------------------------------------------------------
-class no_grad(ContextDecorator):
-    """Inside ``with no_grad():`` (or a function decorated with it) ops record nothing.
-
-    >>> with no_grad(): y = Value(2.0) * 3
-    >>> y.op, y.inputs
-    ('', ())
-    """
-
-    records = False  # what ``_recording`` is inside the block
-
-    def __init__(self) -> None:
-        self._saved: list[bool] = []  # a stack, so one instance can be re-entered as a decorator
-
-    def __enter__(self) -> no_grad:
-        global _recording
-        self._saved.append(_recording)
-        _recording = self.records
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        global _recording
-        _recording = self._saved.pop()
-
-
-class enable_grad(no_grad):
-    """Record ops again, even inside ``no_grad()`` (as ``grad(create_graph=True)`` must).
-
-    >>> with no_grad(), enable_grad(): y = Value(2.0) * 3
-    >>> y.op
-    'mul'
-    """
-
-    records = True
-
-
-def is_grad_enabled() -> bool:
-    """True unless inside ``no_grad()``."""
-    return _recording

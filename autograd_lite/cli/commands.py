@@ -2,31 +2,36 @@
 
     autograd-lite explain "tanh(w*x + b)" x=1 w=0.5 b=-0.2 [--format text|md|html] [-o FILE]
     autograd-lite draw "tanh(w*x + b)" x=1 w=0.5 b=-0.2 -o graph.svg
-    autograd-lite train moons [--epochs N] [--plot boundary.png]
+    autograd-lite train moons [--epochs N] [--plot boundary.png]     (added by nn, see below)
 
 Exit codes: 0 success; 1 the work failed (a math domain error such as log(-1), a file that
 cannot be written, Graphviz missing); 2 a usage error (bad option, refused expression, bad
 NAME=VALUE). Errors go to stderr as one line.
+
+Other packages add commands through the entry-point group ``autograd_lite.commands``: each
+entry names a function ``add(commands)`` that adds its subparser to ``commands`` (argparse's
+subparsers) with ``set_defaults(run=function)``; ``run(args)`` returns the exit code and may
+raise ``UsageError``. This is how ``nn`` adds ``train`` without ``autograd_lite`` importing ``nn``.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__
-from .draw import draw, render
-from .engine import Value
-from .explain import explain
+from .. import __version__
+from ..core.engine import Value
+from ..teaching.draw import draw, render
+from ..teaching.explain import explain
 from .expr import FUNCTIONS, ExpressionError, parse_assignments, parse_expression
 
 PROG = "autograd-lite"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-DATASETS = ("moons", "xor", "spirals")
+PLUGINS = "autograd_lite.commands"  # the entry-point group through which other packages add commands
 
 EXPRESSION_HELP = (
     "a formula in Python syntax: numbers, variable names, + - * / **, unary minus and the functions "
@@ -98,23 +103,29 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--color-by", choices=("sign", "magnitude"), help="tint nodes by their gradient")
     p.set_defaults(run=_draw)
 
-    p = commands.add_parser("train", help="train a small MLP on a toy data set", epilog=EPILOG,
-                            description="Train an MLP with a progress bar and print the final accuracy.")
-    p.add_argument("dataset", choices=DATASETS, help="moons and xor: two classes; spirals: three")
-    p.add_argument("--epochs", type=_positive, default=None, help="passes over the data (default: per data set)")
-    p.add_argument("--samples", type=_positive, default=None, help="number of examples (default: per data set)")
-    p.add_argument("--hidden", default="16,16", help="hidden layer widths, comma separated (default 16,16)")
-    p.add_argument("--activation", default="relu", help="hidden activation: relu, tanh, sigmoid, ... (default relu)")
-    p.add_argument("--lr", type=float, default=0.05, help="Adam's learning rate (default 0.05)")
-    p.add_argument("--batch-size", type=_positive, default=32, help="examples per step (default 32)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the data, the weights and the shuffles (an int >= 0)")
-    p.add_argument("--plot", metavar="FILE", help="save the decision boundary as an image (needs matplotlib)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--eager", action="store_true",
-                   help="train through the scalar engine, one graph per example (slower); by default the model "
-                        "and loss are traced once into a compiled tape that gives the same updates")
-    p.set_defaults(run=_train)
+    for name, plugin in _plugins():
+        _add_plugin(commands, name, plugin)
     return parser
+
+
+def _plugins() -> Iterator[tuple[str, Any]]:
+    """(name, entry point) of every command another installed package adds, in name order."""
+    yield from sorted(((ep.name, ep) for ep in entry_points(group=PLUGINS)), key=lambda pair: pair[0])
+
+
+def _add_plugin(commands: Any, name: str, plugin: Any) -> None:
+    """Let ``plugin`` add its command; if it cannot be loaded, the command is still listed and says why when run."""
+    try:
+        plugin.load()(commands)
+    except Exception as error:  # a broken plugin must not take explain and draw down with it
+        reason = f"{type(error).__name__}: {error}"
+
+        def broken(args: argparse.Namespace) -> int:
+            raise RuntimeError(f"the {name} command ({plugin.value}) could not be loaded: {reason}")
+
+        p = commands.add_parser(name, help=f"(could not be loaded: {reason[:60]})", add_help=False)
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+        p.set_defaults(run=broken)
 
 
 def _formula_arguments(p: argparse.ArgumentParser) -> None:
@@ -122,7 +133,8 @@ def _formula_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("values", metavar="NAME=VALUE", nargs="*", help="the value of each variable, like x=1.5")
 
 
-def _positive(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse ``type`` for whole numbers >= 1: ``positive_int("3") == 3``."""
     try:
         n = int(text)
     except ValueError:
@@ -179,66 +191,6 @@ def _emit(text: str, output: str | None) -> None:
         return
     Path(output).write_text(text, encoding="utf-8")
     print(f"wrote {output}", file=sys.stderr)
-
-
-# --- train ---------------------------------------------------------------------------------------
-def _train(args: argparse.Namespace) -> int:
-    import nn
-
-    hidden = _widths(args.hidden)
-    if not (math.isfinite(args.lr) and args.lr > 0):
-        raise UsageError(f"--lr must be a finite number > 0, got {args.lr}")
-    if args.seed < 0:
-        raise UsageError(f"--seed must be a whole number >= 0, got {args.seed}")  # numpy refuses negative seeds
-    if args.activation not in nn.ACTIVATIONS:
-        raise UsageError(f"--activation must be one of {', '.join(nn.ACTIVATIONS)}, got {args.activation!r}")
-    if args.plot and Path(args.plot).suffix.lower() not in (".png", ".svg", ".pdf", ".jpg"):
-        raise UsageError(f"--plot {args.plot}: use a name ending in .png, .svg, .pdf or .jpg")
-    X, y, classes, epochs = _dataset(nn, args.dataset, args.samples, args.seed)
-    two = classes == 2
-    loss = "bce_with_logits" if two else "cross_entropy"
-    model = nn.MLP(2, [*hidden, 1 if two else classes], activation=args.activation, seed=args.seed)
-    print(f"training MLP(2, {[*hidden, 1 if two else classes]}) on {args.dataset} ({len(X)} examples, {loss})",
-          file=sys.stderr)
-    nn.fit(model, X, y, loss=loss, optimizer=nn.Adam(model.parameters(), lr=args.lr),
-           epochs=args.epochs or epochs, batch_size=args.batch_size, seed=args.seed, progress=not args.quiet,
-           compiled=not args.eager)
-    final_loss, accuracy = nn.evaluate(model, X, y, loss=loss)
-    correct = round(accuracy * len(X))
-    print(f"final accuracy {accuracy:.3f} ({correct}/{len(X)}), loss {final_loss:.4f}")
-    if args.plot:
-        try:
-            import matplotlib
-        except ImportError:
-            raise RuntimeError("--plot needs matplotlib: pip install matplotlib (or autograd-lite[plot])") from None
-        matplotlib.use("Agg")  # a file, no window
-        from nn.plot import plot_decision_boundary
-
-        path = plot_decision_boundary(model, X, y, args.plot, title=f"{args.dataset}: accuracy {accuracy:.3f}")
-        print(f"wrote {path}", file=sys.stderr)
-    return EXIT_OK
-
-
-def _widths(text: str) -> list[int]:
-    try:
-        widths = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise UsageError(f"--hidden must be widths like 16,16; got {text!r}") from None
-    if not widths or any(w < 1 or w > 256 for w in widths):
-        raise UsageError(f"--hidden must be widths from 1 to 256 like 16,16; got {text!r}")
-    return widths
-
-
-def _dataset(nn: Any, name: str, samples: int | None, seed: int) -> tuple[Any, Any, int, int]:
-    """(X, y, number of classes, default epochs) for a data set name."""
-    if name == "moons":
-        X, y = nn.datasets.make_moons(samples or 100, noise=0.1, seed=seed)
-        return X, y, 2, 60
-    if name == "xor":
-        X, y = nn.datasets.make_xor(samples or 64, noise=0.1 if (samples or 64) > 4 else 0.0, seed=seed)
-        return X, y, 2, 60
-    X, y = nn.datasets.make_spirals(samples or 150, n_classes=3, noise=0.1, seed=seed)
-    return X, y, 3, 150
 
 
 if __name__ == "__main__":

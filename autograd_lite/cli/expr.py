@@ -18,9 +18,9 @@ import keyword
 import math
 from collections.abc import Callable, Mapping
 
-from . import engine
-from .engine import Value
-from .ops import OPS
+from ..core import engine
+from ..core.engine import Value
+from ..core.ops import OPS
 
 MAX_LENGTH = 2000  # characters in an expression
 MAX_NODES = 400  # syntax-tree nodes: the graph stays small enough to draw and explain

@@ -13,7 +13,9 @@ from operator import attrgetter
 from types import SimpleNamespace
 
 from . import scalar_math
-from .engine import Value, _as_float, describe_failure, enable_grad
+from .engine import Value, as_float
+from .errors import describe_backward_failure
+from .grad_mode import enable_grad
 from .graph import topological_order
 from .ops import OPS
 
@@ -21,7 +23,7 @@ from .ops import OPS
 def backward(root: Value, gradient: float = 1.0) -> None:
     """Add ``gradient * d root / d node`` to ``node.grad`` for every node behind ``root``."""
     order = topological_order(root)
-    reverse_pass(order, root, _as_float(gradient, "backward(gradient)"))
+    reverse_pass(order, root, as_float(gradient, "backward(gradient)"))
     for node in order:  # only now, so a failed pass leaves every .grad as it was
         node.grad += node._g
 
@@ -62,7 +64,7 @@ def reverse_pass(order: list[Value], root: Value, gradient: float) -> None:
                 for x, d in zip(inputs, local(m, tuple(map(_data, inputs)), node.data, node.param)):
                     x._g += d * g
     except (ValueError, ZeroDivisionError, OverflowError) as error:
-        raise type(error)(_backward_failure(node, str(error))) from None
+        raise type(error)(describe_backward_failure(node, str(error))) from None
 
 
 def _overflow_source(order: list[Value], reached: Value) -> Value:
@@ -80,15 +82,6 @@ def _overflow_source(order: list[Value], reached: Value) -> Value:
         if any(not math.isfinite(d * node._g) for d in partials):
             return node
     return reached
-
-
-def _backward_failure(node: Value, reason: str) -> str:
-    if not node.op:
-        return f"backward: leaf {node!r}: {reason}"
-    op = OPS[node.op]
-    partials = ", ".join(op.partial(i, len(node.inputs)) for i in range(len(node.inputs)))
-    what = f"backward: the local derivatives ({partials}) of"
-    return describe_failure(op, node.inputs, node.param, reason, what)
 
 
 # Math namespace over Values, for the op table's local derivatives when create_graph=True.
@@ -129,7 +122,7 @@ def grad(
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(v).__name__}")
     if not isinstance(output, Value):
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
-    gradient = _as_float(gradient, "grad(gradient)")
+    gradient = as_float(gradient, "grad(gradient)")
     order = topological_order(output)
     if create_graph:
         with enable_grad():  # as in PyTorch: the derivative graph is recorded even under no_grad

@@ -1,0 +1,10 @@
+"""The compiled tape: a function of Values traced once, then replayed over whole numpy batches.
+
+Built on ``autograd_lite.core`` only (the op table's formulas, run by ``array_math``).
+
+- ``array_math``: the math namespace for numpy arrays
+- ``tracing``: calling the function on Values, refusing graphs that depend on the values
+- ``program``: the traced graph laid out as groups of nodes, one numpy call each
+- ``replay``: running those groups forward and backward over a batch
+- ``tape``: ``Tape`` and ``compile``
+"""

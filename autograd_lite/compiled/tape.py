@@ -1,0 +1,315 @@
+"""The compiled tape: trace a function of Values once, then replay it over whole numpy batches.
+
+``compile(fn, example_inputs)`` calls ``fn`` once on Values and records its graph as a flat
+program: op codes from the op table (``OPS``) and integer slots, no Value objects. Running the
+tape evaluates the SAME table formulas (``forward`` / ``local``) with numpy (``array_math``),
+for every sample of a batch at once, then the chain rule backwards, without building a graph.
+
+    >>> import numpy as np; from autograd_lite import Value
+    >>> w = Value(2.0); tape = compile(lambda x, y: (w * x - y) ** 2, (1.0, 0.0), parameters=[w])
+    >>> tape.value_and_grad(np.array([1.0, 2.0]), np.array([0.0, 1.0]))   # mean of (wx - y)^2 and of 2(wx - y)x
+    (6.5, array([8.]))
+
+How it runs: ``tracing`` records the graph, ``program`` lays it out as groups of nodes (one numpy
+call each), ``replay`` runs those groups over the batch. Nodes that do not depend on the batch (the
+parameters, an L2 penalty) are computed once per call, not once per sample.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..core import scalar_math
+from ..core.engine import Value
+from ..core.errors import describe_backward_failure, describe_failure
+from ..core.ops import Op
+from .program import build_groups, fuse_sums
+from .replay import Run, run_backward, run_forward
+from .tracing import BAD_MATH, TraceError, captured_leaves, check_graph_is_fixed, trace_function
+
+__all__ = ["Instruction", "Tape", "TraceError", "compile"]
+
+REDUCTIONS = ("mean", "sum")
+
+
+class Instruction(NamedTuple):
+    """One line of the tape: ``output = op(inputs; param)``; slots number the nodes in trace order."""
+
+    op: str  # a name in OPS; "" for a leaf (an input, a parameter or a constant)
+    param: Any
+    output: int
+    inputs: tuple[int, ...]
+
+
+class Tape:
+    """A function of Values compiled into a flat program that runs on numpy batches.
+
+    >>> import numpy as np; from autograd_lite import Value
+    >>> a = Value(3.0, label="a"); tape = compile(lambda x: (a * x).relu(), [1.0], parameters=[a])
+    >>> tape(np.array([-1.0, 2.0]))        # forward only: one output per sample
+    array([0., 6.])
+
+    Made by ``compile``. ``tape(*batch)`` runs forward only; ``tape.value_and_grad(*batch)``
+    returns the loss reduced over the batch and the gradient of every parameter (functional:
+    no ``.grad`` is touched); ``tape.backward(*batch)`` adds those gradients to each parameter's
+    ``.grad``, as ``Value.backward`` does, and returns the loss. Each input of the batch is a 1-D
+    array of shape (B,) (or a number, the same for every sample). ``tape.instructions`` lists
+    the program; ``tape.parameters`` the Values the gradients belong to.
+    """
+
+    def __init__(self, fn: Callable[..., Any], example_inputs: Sequence[Any],
+                 parameters: Iterable[Value] | None = None, reduction: str = "mean", has_aux: bool = False) -> None:
+        self.fn_name = getattr(fn, "__qualname__", None) or type(fn).__name__
+        if not callable(fn):
+            raise TypeError(f"compile: fn must be callable, got {type(fn).__name__}")
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"compile: reduction must be one of {', '.join(REDUCTIONS)}, got {reduction!r}")
+        self.reduction = reduction
+        example = _example_values(example_inputs)
+        given = None if parameters is None else _parameter_list(parameters)
+        traces = (trace_function(fn, example, self.fn_name, set(given or ()), has_aux),
+                  trace_function(fn, example, self.fn_name, set(given or ()), has_aux))
+        trace = traces[0]
+        captured = captured_leaves(*traces)
+        self.parameters: tuple[Value, ...] = tuple(captured if given is None else given)
+        check_graph_is_fixed(fn, example, traces, list(dict.fromkeys([*self.parameters, *captured])), self.fn_name,
+                              has_aux)
+        del traces  # the second trace only served to tell captured Values from constants
+        position = {v: i for i, v in enumerate(trace.inputs)}
+        leaves = [v for v in trace.order if not v.inputs]
+        is_captured = set(captured)
+
+        # Rows: the batch buffer V holds the inputs, then batch-dependent nodes; the uniform buffer U
+        # holds the parameters, other captured Values (read at every call), constants, then uniform nodes.
+        order, new = fuse_sums(trace.order, {trace.loss, *trace.aux})
+        is_param = set(self.parameters)
+        self._read = [*self.parameters, *(v for v in captured if v not in is_param)]
+        constants = [v for v in leaves if v not in position and v not in is_captured]
+        row: dict[Value, int] = {}
+        for i, v in enumerate(trace.inputs):
+            row[v] = i
+        for i, v in enumerate([*self._read, *constants]):
+            row[v] = i
+        batch: dict[Any, bool] = {}
+        for v in order:
+            batch[v] = v in position if not v.inputs else any(batch[x] for x in v.inputs)
+        next_row = {True: len(trace.inputs), False: len(self._read) + len(constants)}
+        self._groups = build_groups(order, batch, row, next_row)
+        self._n_rows = next_row
+        self._constants = np.array([v.data for v in constants], dtype=float)
+        self._n_inputs = len(trace.inputs)
+        self._root = (batch[new[trace.loss]], row[new[trace.loss]])
+        self.has_aux = has_aux
+        self._aux = [(batch[new[v]], row[new[v]]) for v in trace.aux]
+        self._aux_is_list = has_aux and trace.aux_is_list
+        slot = {v: i for i, v in enumerate(order)}
+        self.instructions: tuple[Instruction, ...] = tuple(
+            Instruction(v.op, v.param, slot[v], tuple(slot[x] for x in v.inputs)) for v in order)
+        self._labels = [v.label for v in order]  # for error messages only; no Value is kept
+        self._slot_rows = [(batch[v], row[v]) for v in order]
+
+    # --- public ----------------------------------------------------------------------------
+    def __call__(self, *inputs: Any) -> Any:
+        """The function's value for every sample, shape (B,); with ``has_aux``, the pair (values, aux)."""
+        run = self._forward(inputs)
+        values = self._rows(run, [self._root])[:, 0]
+        return (values, self._aux_of(run)) if self.has_aux else values
+
+    def value_and_grad(self, *inputs: Any) -> tuple[Any, np.ndarray]:
+        """(loss, gradients): the outputs reduced over the batch (mean or sum), and d loss / d parameter.
+
+        The gradients are an array with one entry per parameter, in ``tape.parameters`` order. With
+        ``has_aux`` the first item is the pair (loss, aux), aux with one row per sample (as JAX's).
+        """
+        run = self._forward(inputs)
+        in_batch, r = self._root
+        if in_batch:  # d loss / d output_b = 1/B (mean) or 1 (sum)
+            seed = 1.0 / run.B if self.reduction == "mean" else 1.0
+            loss = float(run.V[r].sum() * seed)
+        else:  # the same output for every sample: the mean is it, the sum B times it
+            seed = 1.0 if self.reduction == "mean" else float(run.B)
+            loss = float(run.U[r, 0] * seed)
+        grads = self._backward(run, seed)[:len(self.parameters), 0].copy()
+        return ((loss, self._aux_of(run)) if self.has_aux else loss), grads
+
+    def backward(self, *inputs: Any) -> Any:
+        """Add d loss / d p to ``p.grad`` for every parameter p (as ``Value.backward``); return the loss
+        (with ``has_aux``, the pair (loss, aux))."""
+        value, grads = self.value_and_grad(*inputs)
+        for p, g in zip(self.parameters, grads.tolist()):
+            p.grad += g
+        return value
+
+    def _rows(self, run: Run, where: list[tuple[bool, int]]) -> np.ndarray:
+        """Nodes' values for every sample, shape (B, nodes)."""
+        return np.stack([run.V[r] if in_batch else np.full(run.B, run.U[r, 0]) for in_batch, r in where], axis=1)
+
+    def _aux_of(self, run: Run) -> np.ndarray:
+        aux = self._rows(run, self._aux) if self._aux else np.empty((run.B, 0))
+        return aux if self._aux_is_list else aux[:, 0]
+
+    def __len__(self) -> int:
+        """The number of op instructions (leaves not counted)."""
+        return sum(1 for ins in self.instructions if ins.op)
+
+    def __repr__(self) -> str:
+        return (f"Tape({self.fn_name}: {self._n_inputs} inputs, {len(self.parameters)} parameters, {len(self)} ops in "
+                f"{len(self._groups)} groups, reduction={self.reduction!r})")
+
+    # --- running -------------------------------------------------------------------------
+    def _batch(self, inputs: Sequence[Any]) -> tuple[list[np.ndarray], int]:
+        if len(inputs) != self._n_inputs:
+            raise TypeError(f"{self.fn_name} (compiled) takes {self._n_inputs} inputs, got {len(inputs)}")
+        arrays, sizes = [], set()
+        for i, x in enumerate(inputs):
+            try:
+                a = np.asarray(x, dtype=float)
+            except (TypeError, ValueError):
+                raise TypeError(f"input {i}: expected a 1-D array of numbers or a number, got {type(x).__name__}") \
+                    from None
+            if a.ndim > 1:
+                raise ValueError(f"input {i}: expected shape (B,) or a number, got shape {a.shape}")
+            if not np.isfinite(a).all():
+                raise ValueError(f"input {i}: contains a non-finite number ({a[~np.isfinite(a)].flat[0]})")
+            if a.ndim == 1:
+                sizes.add(a.shape[0])
+            arrays.append(a)
+        if len(sizes) > 1:
+            raise ValueError(f"inputs have different batch sizes {sorted(sizes)}; each must have shape (B,)")
+        B = sizes.pop() if sizes else 1
+        if B == 0:
+            raise ValueError("the batch is empty (B = 0)")
+        return arrays, B
+
+    def _forward(self, inputs: Sequence[Any]) -> Run:
+        arrays, B = self._batch(inputs)
+        run = Run(np.empty((self._n_rows[False], 1)), np.empty((self._n_rows[True], B)), B, [])
+        U, V = run.U, run.V
+        n_read = len(self._read)
+        U[:n_read, 0] = [v.data for v in self._read]
+        U[n_read:n_read + len(self._constants), 0] = self._constants
+        for i, a in enumerate(arrays):
+            V[i] = a
+        with np.errstate(all="ignore"):
+            try:
+                for group in self._groups:
+                    run.saved.append(run_forward(group, U, V))
+            except BAD_MATH as error:
+                self._diagnose(run, error)
+            if not (np.isfinite(V).all() and np.isfinite(U).all()):
+                self._diagnose(run, OverflowError("the result is not a finite float"))
+        return run
+
+    def _backward(self, run: Run, seed: float) -> np.ndarray:
+        """The chain rule group by group, last to first; returns the uniform buffer's gradients."""
+        GU, GV = np.zeros_like(run.U), np.zeros_like(run.V)
+        in_batch, r = self._root
+        (GV if in_batch else GU)[r] = seed
+        GU_flat = GU.reshape(-1)
+        with np.errstate(all="ignore"):
+            try:
+                for group, saved in zip(reversed(self._groups), reversed(run.saved)):
+                    run_backward(group, saved, run, GU, GU_flat, GV)
+            except BAD_MATH as error:
+                self._diagnose(run, error, backward=True)
+            if not (np.isfinite(GU).all() and np.isfinite(GV).all()):
+                self._diagnose(run, OverflowError("the gradient is not a finite float"), backward=True)
+        return GU
+
+    # --- errors ----------------------------------------------------------------------------
+    def _diagnose(self, run: Run, error: Exception, backward: bool = False) -> None:
+        """Find the first node and sample that fail, one float at a time, and raise the engine's message for it."""
+        U, V, B = run.U, run.V, run.B
+        for group in self._groups:
+            for slot in group.nodes:
+                ins = self.instructions[slot]
+                for b in range(B if group.batch else 1):
+                    xs = tuple(self._value_at(U, V, s, b) for s in ins.inputs)
+                    found = _first_failure(group.op, xs, group.param, backward)
+                    if found is None:
+                        continue
+                    kind, reason = found
+                    values = tuple(Value(x, label=self._labels[s]) for x, s in zip(xs, ins.inputs))
+                    if backward:
+                        node = Value(0.0, label=self._labels[slot])
+                        node.op, node.inputs, node.param = group.op.name, values, group.param
+                        message = describe_backward_failure(node, reason)
+                    else:
+                        message = describe_failure(group.op, values, group.param, reason)
+                    sample = f"sample {b}: " if group.batch else ""
+                    raise kind(f"{self.fn_name} (compiled), {sample}{message}") from None
+        where = "backward" if backward else "forward"
+        raise type(error)(f"{self.fn_name} (compiled) {where}: {error}") from None
+
+    def _value_at(self, U: np.ndarray, V: np.ndarray, slot: int, sample: int) -> float:
+        in_batch, r = self._slot_rows[slot]
+        return float(V[r, sample] if in_batch else U[r, 0])
+
+
+def _first_failure(op: Op, xs: tuple[float, ...], param: Any, backward: bool) -> tuple[type, str] | None:
+    """How ``op`` fails on these floats, forward (or its local derivatives too), as the engine would see it."""
+    try:
+        y = op.forward(scalar_math, xs, param)
+        if not np.isfinite(y):
+            return OverflowError, f"the result {y} is not a finite float"
+        if backward:
+            for d in op.local(scalar_math, xs, y, param):
+                if not np.isfinite(d):
+                    return OverflowError, f"a local derivative is {d}, not a finite float"
+    except BAD_MATH as error:
+        return type(error), str(error)
+    return None
+
+
+def _example_values(example_inputs: Sequence[Any]) -> list[float]:
+    if isinstance(example_inputs, (str, bytes)) or not isinstance(example_inputs, Sequence):
+        raise TypeError(f"compile: example_inputs must be a list or tuple of numbers, one per argument of fn, "
+                        f"got {type(example_inputs).__name__}")
+    if not example_inputs:
+        raise ValueError("compile: example_inputs is empty; fn needs at least one input that varies per sample")
+    out = []
+    for i, x in enumerate(example_inputs):
+        if isinstance(x, Value):
+            x = x.data
+        if isinstance(x, bool) or not isinstance(x, numbers.Real) or not np.isfinite(x):
+            raise TypeError(f"compile: example_inputs[{i}] must be a finite real number, got {x!r:.60}")
+        out.append(float(x))
+    return out
+
+
+def _parameter_list(parameters: Iterable[Value]) -> list[Value]:
+    out = list(parameters)
+    for i, p in enumerate(out):
+        if not isinstance(p, Value):
+            raise TypeError(f"compile: parameters[{i}] must be a Value, got {type(p).__name__}")
+        if p.inputs:
+            raise ValueError(f"compile: parameters[{i}] ({p!r}) is not a leaf; only leaves can be parameters")
+    if len(set(out)) != len(out):
+        raise ValueError("compile: a Value appears twice in parameters")
+    return out
+
+
+def compile(  # noqa: A001 - as torch.compile
+    fn: Callable[..., Any], example_inputs: Sequence[Any], parameters: Iterable[Value] | None = None,
+    *, reduction: str = "mean", has_aux: bool = False,
+) -> Tape:
+    """Trace ``fn`` (a per-sample loss of Values) once and return a ``Tape`` that runs it on batches.
+
+    >>> import numpy as np; from autograd_lite import Value
+    >>> w = Value(0.5); tape = compile(lambda x: (w * x).tanh(), [0.0], parameters=[w])
+    >>> loss, grads = tape.value_and_grad(np.array([1.0, -1.0, 2.0])); grads.shape
+    (1,)
+
+    ``example_inputs``: one number per argument of ``fn`` (``fn`` is called once with Values holding
+    them). ``parameters``: the Values to differentiate with respect to (default: every Value ``fn``
+    uses that it did not create, in the order its ops use them). Other captured Values are read afresh
+    at every call; numbers and Values created inside ``fn`` become constants. ``reduction``:
+    ``"mean"`` or ``"sum"`` of the per-sample outputs. ``has_aux``: ``fn`` returns ``(loss, aux)``,
+    aux a Value or a list of Values (a model's outputs, say) that the tape also returns, per sample.
+    Raises ``TraceError`` when the graph depends on the input or parameter values.
+    """
+    return Tape(fn, example_inputs, parameters, reduction=reduction, has_aux=has_aux)

@@ -1,0 +1,44 @@
+"""The engine's error messages: which op failed, on which operand values and labels, and why.
+
+One wording for every consumer: the eager engine, ``backward``, the compiled tape (which
+rebuilds the failing node to describe it) and ``explain``.
+
+    >>> from autograd_lite import OPS, Value
+    >>> describe_failure(OPS["log"], (Value(-1.0, label="x"),), None, "log is only defined for positive numbers")
+    "log: cannot compute log(u) with u = -1.0 ('x'): log is only defined for positive numbers"
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .ops import OPS, Op
+
+if TYPE_CHECKING:
+    from .engine import Value
+
+
+def describe_failure(op: Op, inputs: tuple[Value, ...], param: Any, reason: str, what: str = "cannot compute") -> str:
+    """A one-line account of a failed op: the op, each operand's value and label, the reason."""
+    names = op.operand_names(len(inputs))
+    shown = []
+    for name, v in zip(names, inputs):
+        shown.append(f"{name} = {v.data!r}" + (f" ({v.label!r})" if v.label else ""))
+    where = op.show(names, param)
+    return f"{op.name}: {what} {where} with {', '.join(shown)}: {reason}"
+
+
+def describe_backward_failure(node: Value, reason: str) -> str:
+    """The account of a local derivative that failed while backpropagating through ``node``.
+
+    >>> from autograd_lite import Value
+    >>> x = Value(0.0, label="x"); y = x.sqrt()
+    >>> describe_backward_failure(y, "division by zero")[:46]
+    'sqrt: backward: the local derivatives (1 / (2 '
+    """
+    if not node.op:
+        return f"backward: leaf {node!r}: {reason}"
+    op = OPS[node.op]
+    partials = ", ".join(op.partial(i, len(node.inputs)) for i in range(len(node.inputs)))
+    what = f"backward: the local derivatives ({partials}) of"
+    return describe_failure(op, node.inputs, node.param, reason, what)

@@ -1,0 +1,10 @@
+"""Pictures and explanations: graph diagrams and the chain rule, step by step.
+
+Built on ``autograd_lite.core`` only.
+
+- ``formatting``: node names and numbers as people read them
+- ``explain``: ``explain(root)``, the backward pass one edge at a time; ``explain_text`` renders it
+- ``draw``: ``draw`` and ``render`` (Graphviz); ``clusters`` finds a model's neurons and layers in a
+  graph; ``collapsed`` draws one box per layer
+- ``walkthrough``: the self-contained HTML page, one frame per step (``walkthrough.html``)
+"""
