@@ -5,12 +5,13 @@
     0.8399
 
 Public API: ``Value``; n-ary nodes ``sum``, ``dot``, ``logsumexp``; ``grad`` (higher order
-with ``create_graph=True``); ``no_grad`` / ``enable_grad`` (per thread); the op table ``OPS``;
-``topological_order``; the op table's math namespaces ``scalar_math`` (floats) and
-``array_math`` (numpy arrays); pictures and the chain rule step by step: ``draw``, ``render``,
-``explain``; ``compile`` (a per-sample loss traced once into a ``Tape`` that trains on whole
-numpy batches). The packages: ``core`` (the engine), ``compiled`` (the tape), ``teaching``
-(pictures and explanations), ``cli`` (the command line); ARCHITECTURE.md maps them.
+with ``create_graph=True``); ``no_grad`` / ``enable_grad`` (per thread); the op table ``OPS``
+and ``define_op`` (an op of your own, known to every consumer); ``topological_order``; the
+op table's math namespaces ``scalar_math`` (floats) and ``array_math`` (numpy arrays);
+pictures and the chain rule step by step: ``draw``, ``render``, ``explain``; ``compile`` (a
+per-sample loss traced once into a ``Tape`` that trains on whole numpy batches). The
+packages: ``core`` (the engine), ``compiled`` (the tape), ``teaching`` (pictures and
+explanations), ``cli`` (the command line); ARCHITECTURE.md maps them.
 """
 
 from .compiled import array_math
@@ -18,6 +19,7 @@ from .compiled.tape import Tape, TraceError
 from .compiled.tape import compile as compile  # noqa: A004 - as torch.compile; not in __all__
 from .core import scalar_math
 from .core.backprop import grad
+from .core.custom_ops import define_op
 from .core.engine import Value, dot, logsumexp
 from .core.engine import sum as sum  # re-exported, but not in __all__ (see below)
 from .core.grad_mode import enable_grad, is_grad_enabled, no_grad
@@ -35,6 +37,7 @@ __all__ = [
     "Tape",
     "TraceError",
     "Value",
+    "define_op",
     "dot",
     "draw",
     "enable_grad",

@@ -48,6 +48,24 @@ def make_rng(seed: Seed) -> Any:
     return random.Random(int(seed))
 
 
+def resolve_activation(activation: str | bool | None, nonlin: bool | None, who: str) -> str:
+    """The activation's name from ours (``activation="tanh"``) or micrograd's ``nonlin`` (True: ReLU, False:
+    linear, also given by position as in ``Neuron(3, False)``); ReLU when neither is given.
+
+    >>> resolve_activation(None, False, "Neuron"), resolve_activation(True, None, "Neuron")
+    ('linear', 'relu')
+    """
+    if isinstance(activation, bool):  # micrograd's Neuron(nin, nonlin) by position
+        activation, nonlin = None, activation
+    if nonlin is None:
+        return "relu" if activation is None else activation
+    if not isinstance(nonlin, bool):
+        raise TypeError(f"{who}(nonlin) must be True (ReLU) or False (linear), got {type(nonlin).__name__}")
+    if activation is not None:
+        raise ValueError(f"{who}: give activation={activation!r} or micrograd's nonlin={nonlin}, not both")
+    return "relu" if nonlin else "linear"
+
+
 def _draw_weight(init: str, rng: Any, fan_in: int, fan_out: int) -> float:
     if init == "uniform":  # micrograd: U(-1, 1)
         return rng.uniform(-1.0, 1.0)
@@ -95,14 +113,16 @@ class Neuron(Module):
     >>> n([1.0, 3.0]).data   # 2*1 - 1*3 + 0.5
     -0.5
 
-    ``init``: ``"uniform"`` (micrograd: U(-1, 1)), ``"xavier"`` (Glorot uniform) or ``"he"``
-    (Kaiming normal); ``fan_out`` is the layer width Xavier needs. Biases start at 0.
+    ``activation``: a name from ``nn.ACTIVATIONS`` (default ``"relu"``), or micrograd's
+    ``nonlin=True`` (ReLU) / ``nonlin=False`` (linear). ``init``: ``"uniform"`` (micrograd:
+    U(-1, 1)), ``"xavier"`` (Glorot uniform) or ``"he"`` (Kaiming normal); ``fan_out`` is the
+    layer width Xavier needs. Biases start at 0.
     """
 
-    def __init__(self, nin: int, activation: str = "relu", *, init: str = "uniform", fan_out: int = 1,
-                 seed: Seed = None) -> None:
+    def __init__(self, nin: int, activation: str | bool | None = None, *, nonlin: bool | None = None,
+                 init: str = "uniform", fan_out: int = 1, seed: Seed = None) -> None:
         self.nin = count(nin, "Neuron(nin)")
-        self.activation = check_choice(activation)
+        self.activation = check_choice(resolve_activation(activation, nonlin, "Neuron"))
         init = check_choice(init, "init", INITS)
         rng = make_rng(seed)
         self.w = [Value(_draw_weight(init, rng, self.nin, fan_out)) for _ in range(self.nin)]
@@ -151,11 +171,12 @@ class Layer(Module):
     ``nout == 1``, else a list, as micrograd does.
     """
 
-    def __init__(self, nin: int, nout: int, activation: str = "relu", *, init: str = "uniform",
-                 seed: Seed = None) -> None:
+    def __init__(self, nin: int, nout: int, activation: str | bool | None = None, *, nonlin: bool | None = None,
+                 init: str = "uniform", seed: Seed = None) -> None:
         self.nin = count(nin, "Layer(nin)")
         nout = count(nout, "Layer(nout)")
-        self.activation = check_choice(activation, allowed=OUTPUT_ACTIVATIONS)
+        activation = self.activation = check_choice(resolve_activation(activation, nonlin, "Layer"),
+                                                    allowed=OUTPUT_ACTIVATIONS)
         rng = make_rng(seed)
         neuron_activation = "linear" if activation == "softmax" else activation  # softmax needs the whole layer
         self.neurons = [Neuron(nin, neuron_activation, init=init, fan_out=nout, seed=rng) for _ in range(nout)]

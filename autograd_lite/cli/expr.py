@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 
 from ..core import engine
 from ..core.engine import Value
-from ..core.ops import OPS
+from ..core.ops import BUILT_IN, OPS
 
 MAX_LENGTH = 2000  # characters in an expression
 MAX_NODES = 400  # syntax-tree nodes: the graph stays small enough to draw and explain
@@ -32,9 +32,11 @@ class ExpressionError(ValueError):
 
 
 def _functions() -> dict[str, tuple[Callable, int, int]]:
-    """name -> (function, fewest args, most args), built from the op table (no second list of ops)."""
+    """name -> (function, fewest args, most args), built from the op table's built-in ops (no second list)."""
     table: dict[str, tuple[Callable, int, int]] = {}
     for name, op in OPS.items():
+        if name not in BUILT_IN:  # the whitelist does not grow with ops a program defines at run time
+            continue
         if op.arity == 1 and name != "neg" and name != "pow":
             method = abs if name == "abs" else getattr(Value, name)
             takes_param = "{p}" in op.symbol  # leaky_relu(x, slope), elu(x, alpha)

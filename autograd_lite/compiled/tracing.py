@@ -22,6 +22,7 @@ from typing import Any
 from ..core.engine import Value
 from ..core.grad_mode import is_grad_enabled, watching_reads
 from ..core.graph import topological_order
+from ..core.handwritten import describe, is_hand_written
 
 BAD_MATH = (ValueError, ZeroDivisionError, OverflowError)  # what a math domain error raises
 
@@ -101,6 +102,11 @@ def trace_function(fn: Callable[..., Any], example: Sequence[float], fn_name: st
     if not isinstance(out, Value):
         raise TypeError(f"compile: {fn_name} must return a Value (the per-sample loss), got {type(out).__name__}")
     order = dict.fromkeys(v for root in (*aux, out) for v in topological_order(root))  # each list is in order
+    for v in order:
+        if is_hand_written(v):
+            raise TraceError(f"compile: {fn_name} uses {describe(v)}, made micrograd's way with a _backward closure; "
+                             "the tape runs the op table's formulas on numpy arrays and cannot run a Python "
+                             "closure. Define the op with autograd_lite.define_op, or run it eagerly.")
     return Trace(inputs, list(order), out, aux, isinstance(extra, (list, tuple)))
 
 

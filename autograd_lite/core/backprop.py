@@ -10,14 +10,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from operator import attrgetter
-from types import SimpleNamespace
 
 from . import scalar_math
 from .engine import Value, as_float
 from .errors import describe_backward_failure
 from .grad_mode import enable_grad
 from .graph import topological_order
-from .ops import OPS
+from .handwritten import contributions, describe, is_hand_written
+from .ops import LOCAL, OPS
+from .value_math import value_math
 
 
 def backward(root: Value, gradient: float = 1.0) -> None:
@@ -28,7 +29,6 @@ def backward(root: Value, gradient: float = 1.0) -> None:
         node.grad += node._g
 
 
-_LOCAL = {name: op.local for name, op in OPS.items()}  # one dict lookup per node in the hot loop
 _data = attrgetter("data")
 
 
@@ -50,7 +50,11 @@ def reverse_pass(order: list[Value], root: Value, gradient: float) -> None:
             inputs = node.inputs
             if not inputs:
                 continue
-            local = _LOCAL[node.op]
+            local = LOCAL.get(node.op)
+            if local is None:  # made by hand, micrograd's way: its own _backward says what each input gets
+                for x, share in zip(inputs, contributions(node, g)):
+                    x._g += share
+                continue
             if len(inputs) == 2:
                 a, b = inputs
                 da, db = local(m, (a.data, b.data), node.data, node.param)
@@ -76,26 +80,12 @@ def _overflow_source(order: list[Value], reached: Value) -> Value:
     for node in reversed(order):
         if node is reached:
             break
-        if not node.inputs or node._g == 0.0:
+        if not node.inputs or node._g == 0.0 or is_hand_written(node):
             continue
-        partials = _LOCAL[node.op](scalar_math, tuple(map(_data, node.inputs)), node.data, node.param)
+        partials = LOCAL[node.op](scalar_math, tuple(map(_data, node.inputs)), node.data, node.param)
         if any(not math.isfinite(d * node._g) for d in partials):
             return node
     return reached
-
-
-# Math namespace over Values, for the op table's local derivatives when create_graph=True.
-# step and sign are piecewise constant: their derivative is 0, so plain floats are exact.
-value_math = SimpleNamespace(
-    exp=Value.exp, log=Value.log, sqrt=Value.sqrt, sin=Value.sin, cos=Value.cos,
-    tanh=Value.tanh, sigmoid=Value.sigmoid,
-    pow=lambda a, p: a ** p,
-    div=lambda a, b: a / b,
-    relu=Value.relu,
-    xlogy=lambda x, y: 0.0 if x.data == 0.0 else x * y.log(),
-    step=lambda v: scalar_math.step(v.data),
-    sign=lambda v: scalar_math.sign(v.data),
-)
 
 
 def grad(
@@ -140,6 +130,10 @@ def _reverse_pass_values(order: Iterable[Value], root: Value, gradient: float) -
         g = grads.get(node)
         if g is None or not node.inputs:
             continue
+        if is_hand_written(node):
+            raise TypeError(f"grad(create_graph=True): {describe(node)} computes its derivative in Python floats "
+                            "(its _backward), which cannot be differentiated again; define the op with "
+                            "autograd_lite.define_op to get second derivatives")
         partials = OPS[node.op].local(value_math, node.inputs, node, node.param)
         for x, d in zip(node.inputs, partials):
             if isinstance(d, Value):

@@ -23,6 +23,7 @@ import numpy as np
 from . import scalar_math
 from .errors import describe_failure
 from .grad_mode import state as _mode
+from .handwritten import HAND_WRITTEN, HandWritten, MicrogradNames
 from .ops import OPS, Op
 
 Number = Union[int, float, bool, np.number, np.bool_]  # noqa: UP007 - evaluated at import on 3.10
@@ -30,7 +31,7 @@ Operand = Union["Value", int, float]  # noqa: UP007
 
 
 
-class Value:
+class Value(MicrogradNames):
     """A scalar in a computation graph: ``data``, ``grad`` and how it was made.
 
     >>> a = Value(3.0, label="a"); b = a * a + a; b.backward()
@@ -41,31 +42,47 @@ class Value:
     ``backward()`` calls as in PyTorch), ``label``, ``op`` (the op's name, ``""`` for a
     leaf), ``inputs`` (tuple of the operand Values) and ``param`` (the op's constant: an
     exponent, a slope; else None).
+
+    micrograd's constructor works too, for ops written by hand as in its lecture:
+    ``out = Value(t, (self,), 'tanh')`` then ``out._backward = _backward`` (see ``handwritten``).
+    ``Value(data, "x")`` is ``Value(data, label="x")``.
     """
 
     __slots__ = ("data", "grad", "label", "op", "inputs", "param", "_g")
 
-    def __init__(self, data: Number, label: str = "") -> None:
+    def __init__(self, data: Number, _children: Any = (), _op: str = "", label: str = "") -> None:
         self.data = as_float(data, "Value(data)")
+        if isinstance(_children, str):  # Value(data, "x") is Value(data, label="x"), as it has always been
+            if label:
+                raise TypeError(f"Value(data, {_children!r}, label={label!r}): two labels; the second argument is "
+                                "micrograd's _children (a tuple of Values) or the label")
+            _children, label = (), _children
         if not isinstance(label, str):
             raise TypeError(f"Value(label) must be a str, got {type(label).__name__}")
+        if not isinstance(_op, str):
+            raise TypeError(f"Value(_op) must be a str, got {type(_op).__name__}")
         self.grad = 0.0
         self.label = label
         self.op = ""
         self.inputs: tuple[Value, ...] = ()
         self.param: Any = None
         self._g = 0.0  # this backward pass's gradient, before it is added to .grad
+        if _children or _op:
+            self._made_by_hand(_children, _op)
 
-    # --- micrograd compatibility -------------------------------------------------------
-    @property
-    def _prev(self) -> set[Value]:
-        """micrograd's name for the set of inputs."""
-        return set(self.inputs)
-
-    @property
-    def _op(self) -> str:
-        """micrograd's name for the op symbol (``'+'``, ``'*'``, ``'**2'``, ``'ReLU'``)."""
-        return OPS[self.op].label(self.param) if self.op else ""
+    def _made_by_hand(self, children: Any, symbol: str) -> None:
+        """micrograd's ``Value(data, _children, _op)``: a node whose backward is the ``_backward`` set on it."""
+        try:
+            inputs = tuple(children)
+        except TypeError:
+            raise TypeError(f"Value(_children) must be a tuple of Values, got {type(children).__name__}") from None
+        for i, x in enumerate(inputs):
+            if not isinstance(x, Value):
+                raise TypeError(f"Value(_children)[{i}] must be a Value, got {type(x).__name__}")
+        if not inputs:
+            raise ValueError(f"Value(_op={symbol!r}) needs the op's inputs in _children")
+        if _mode.recording:  # under no_grad a hand-made node is a leaf, like any other result
+            self.op, self.inputs, self.param = HAND_WRITTEN, inputs, HandWritten(symbol)
 
     # --- arithmetic ----------------------------------------------------------------------
     def __add__(self, other: Operand) -> Value:
@@ -201,7 +218,10 @@ class Value:
 
     def __repr__(self) -> str:
         extra = f", label={self.label!r}" if self.label else ""
-        extra += f", op={self.op!r}" if self.op else ""
+        if self.op == HAND_WRITTEN:
+            extra += f", op={self.param.symbol!r} (hand-written)"
+        elif self.op:
+            extra += f", op={self.op!r}"
         return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{extra})"
 
 
@@ -221,10 +241,14 @@ def _apply(op: Op, inputs: tuple[Value, ...], param: Any = None, xs: tuple[float
         y = op.forward(scalar_math, xs, param)
     except (ValueError, ZeroDivisionError, OverflowError) as error:
         raise type(error)(describe_failure(op, inputs, param, str(error))) from None
+    if type(y) is not float:  # a user-defined op's forward may give an int or a numpy float
+        if isinstance(y, Value) or not _is_real(y):
+            raise TypeError(f"{op.name}: the forward must give a number for float inputs, got {type(y).__name__}")
+        y = float(y)
     if not _isfinite(y):
         raise OverflowError(describe_failure(op, inputs, param, f"the result {y} is not a finite float"))
     out = _new(Value)
-    out.data = y  # already a float: every forward maps floats to a float
+    out.data = y
     out.grad = 0.0
     out.label = ""
     out.param = param
@@ -295,6 +319,18 @@ def _told(what: str, operands: tuple[Any, ...]) -> None:
 
 def _data_of(x: Any) -> float:
     return x.data if isinstance(x, Value) else as_float(x, "comparison operand")
+
+
+def apply_op(op: Op, inputs: Iterable[Operand], param: Any = None) -> Value:
+    """The node ``op(inputs; param)``, numbers among the inputs made constants (``define_op``'s ops use it).
+
+    >>> apply_op(OPS["mul"], [Value(2.0), 3]).data
+    6.0
+    """
+    values = _values(inputs, op.name)
+    if op.arity and len(values) != op.arity:
+        raise TypeError(f"{op.name} takes {op.arity} input(s), got {len(values)}")
+    return _apply(op, values, param)
 
 
 # --- n-ary helpers: one node each ------------------------------------------------------

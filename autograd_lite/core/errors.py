@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .handwritten import describe, is_hand_written
 from .ops import OPS, Op
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ def describe_backward_failure(node: Value, reason: str) -> str:
     """
     if not node.op:
         return f"backward: leaf {node!r}: {reason}"
+    if is_hand_written(node):
+        return f"backward: the _backward of {describe(node)} failed: {reason}"
     op = OPS[node.op]
     partials = ", ".join(op.partial(i, len(node.inputs)) for i in range(len(node.inputs)))
     what = f"backward: the local derivatives ({partials}) of"

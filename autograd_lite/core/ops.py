@@ -16,6 +16,9 @@ Forward and local derivatives are written against a math namespace ``m`` (``m.ex
 
 Names in the formulas: ``u`` for a unary op's input, ``a`` and ``b`` for binary ops,
 ``x_i`` / ``w_i`` for n-ary ones, ``y`` for the output.
+
+Users add ops of their own with ``autograd_lite.define_op`` (``custom_ops.py``), which checks
+them and calls ``register`` here; every consumer then finds them in ``OPS`` like the built-ins.
 """
 
 from __future__ import annotations
@@ -56,11 +59,13 @@ class Op:
         return template.format(*names, p=_number(param))
 
     def operand_names(self, count: int) -> list[str]:
-        """The names the formulas use for ``count`` inputs: ``OPS['dot'].operand_names(4) == ['w_1', 'w_2', 'x_1', 'x_2']``."""
-        if self.arity == 1:
-            return ["u"]
-        if self.arity == 2:
-            return ["a", "b"]
+        """The names the formulas use for ``count`` inputs.
+
+        >>> OPS['dot'].operand_names(4)
+        ['w_1', 'w_2', 'x_1', 'x_2']
+        """
+        if self.arity:
+            return operand_names(self.arity)
         if self.name == "dot":
             n = count // 2
             return [f"w_{i + 1}" for i in range(n)] + [f"x_{i + 1}" for i in range(n)]
@@ -76,6 +81,19 @@ class Op:
         if self.arity == 0:
             return table[0].replace("_i", f"_{index + 1}").replace("{i}", str(index + 1))
         return table[index]
+
+
+def operand_names(count: int) -> list[str]:
+    """What the formulas call an op's inputs: ``u`` alone, ``a`` and ``b`` as a pair, else ``x_1 ... x_n``.
+
+    >>> operand_names(1), operand_names(3)
+    (['u'], ['x_1', 'x_2', 'x_3'])
+    """
+    if count == 1:
+        return ["u"]
+    if count == 2:
+        return ["a", "b"]
+    return [f"x_{i + 1}" for i in range(count)]  # as the n-ary ops (sum, logsumexp) name theirs
 
 
 def _number(p: Any) -> str:
@@ -190,3 +208,23 @@ _table = [
 
 OPS: dict[str, Op] = {op.name: op for op in _table}
 """Every op by name: ``OPS['tanh'].partial(0, 1) == '1 - tanh(u)^2'``."""
+
+LOCAL: dict[str, Local] = {name: op.local for name, op in OPS.items()}
+"""Each op's local derivatives by name: the reverse pass looks one up per node, so it is kept flat."""
+
+BUILT_IN = frozenset(OPS)  # the ops above; users may add others, not replace these
+
+MATH_FUNCTIONS = ("exp", "log", "sqrt", "pow", "div", "xlogy", "tanh", "sigmoid", "softplus", "relu", "leaky_relu",
+                  "elu", "logsumexp", "step", "sign", "sin", "cos", "abs")
+"""What a math namespace provides (floats, numpy arrays, Values, formulas): the formulas may call all of these."""
+
+
+def register(op: Op, replace: bool = False) -> None:
+    """Add ``op`` to the table (``replace=True``: in place of a user op of that name), for every consumer."""
+    if op.name in BUILT_IN:
+        raise ValueError(f"define_op: {op.name!r} is a built-in op; choose another name")
+    if op.name in OPS and not replace:
+        raise ValueError(f"define_op: an op named {op.name!r} is already defined; choose another name, or pass replace=True "
+                         "to redefine it (say, when a notebook cell runs again)")
+    OPS[op.name] = op
+    LOCAL[op.name] = op.local

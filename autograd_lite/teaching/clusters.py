@@ -19,7 +19,7 @@ from typing import Any
 
 from ..core.engine import Value
 from ..core.grad_mode import no_grad
-from ..core.ops import OPS
+from ..core.handwritten import op_symbol
 
 
 @dataclass
@@ -134,7 +134,7 @@ def find_layers(order: list[Value], clusters: Clusters) -> list[LayerSummary]:
             if not nxt:
                 break
             a = nxt[0]
-        activation = OPS[a.op].label(a.param) if a is not node else ""
+        activation = op_symbol(a) if a is not node else ""
         if a is node and (probability := _softmax_of(node, users)) is not None:
             a, activation = probability, "softmax"
         zs, as_, activations = by_neuron.setdefault(m, ([], [], []))

@@ -25,7 +25,7 @@ import graphviz
 
 from ..core.engine import Value
 from ..core.graph import topological_order
-from ..core.ops import OPS
+from ..core.handwritten import op_symbol
 from .clusters import Clusters, ancestors, natural_key
 from .collapsed import collapsed
 from .diagram import CONSTANT, LEAF, NEGATIVE, PATH, POSITIVE, RESULT, grad_of, new_graph
@@ -89,8 +89,9 @@ def draw(
         target = place(clusters.of.get(node) if clusters else None)
         target.node(f"n{i}", label=style.box(node, clusters), id=f"n{i}", **style.box_attrs(node))
         if node.inputs:
-            target.node(f"n{i}op", label=html.escape(OPS[node.op].label(node.param)), id=f"n{i}op",
-                        shape="circle" if len(OPS[node.op].label(node.param)) <= 4 else "ellipse",
+            symbol = op_symbol(node)
+            target.node(f"n{i}op", label=html.escape(symbol), id=f"n{i}op",
+                        shape="circle" if len(symbol) <= 4 else "ellipse",
                         **style.op_attrs(node))
     finish()
     index = {node: i for i, node in enumerate(order)}

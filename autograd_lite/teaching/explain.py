@@ -22,7 +22,7 @@ from ..core import scalar_math
 from ..core.engine import Value, as_float
 from ..core.errors import describe_backward_failure
 from ..core.graph import topological_order
-from ..core.ops import OPS
+from ..core.handwritten import is_hand_written, op_of
 from .explain_text import to_markdown, to_text
 from .formatting import factor, latex_var, node_names, number
 
@@ -60,7 +60,7 @@ class Step:
     partial: str  # d expression / d variable, from the op table: "1 - tanh(u)^2"
     variable: str  # the formula's name for this input: "u", "a", "x_3"
     bindings: str  # which node each formula name stands for: "a = w, b = x"
-    evaluated: str  # the partial with the numbers put in: "1 - tanh(0.3)^2"
+    evaluated: str  # the partial with the numbers put in: "1 - tanh(0.3)^2" ("" for a hand-made node)
     param: float | None  # the op's constant (exponent, slope), if any
     local: float  # d node / d input
     upstream: float  # d root / d node
@@ -169,19 +169,21 @@ def explain(root: Value, gradient: float = 1.0) -> Explanation:
     for node in reversed(order):  # every user of a node comes before it, so grads[node] is complete
         if not node.inputs:
             continue
-        op = OPS[node.op]
+        op = op_of(node)  # a hand-made node (micrograd's way) gets its partials from its _backward
+        by_hand = is_hand_written(node)
+        param = None if by_hand else node.param
         xs = tuple(x.data for x in node.inputs)
         try:
-            partials = op.local(scalar_math, xs, node.data, node.param)
+            partials = op.local(scalar_math, xs, node.data, param)
         except (ValueError, ZeroDivisionError, OverflowError) as error:
             raise type(error)(describe_backward_failure(node, str(error))) from None
         variables = op.operand_names(len(xs))
-        shown = op.show(_abbreviate(variables), node.param)
+        shown = op.show(_abbreviate(variables), param)
         shown_latex = op.show([r"\dots" if v == "..." else latex_var(v) for v in _abbreviate(variables)],
-                              node.param, latex=True)
+                              param, latex=True)
         values = dict(zip(variables, xs), y=node.data)
         if op.param_name:  # the constant's name in the op table's formulas
-            values[op.param_name] = node.param
+            values[op.param_name] = param
         bindings = ", ".join(f"{v} = {names[x]}" for v, x in zip(variables, node.inputs) if v != names[x])
         for i, (x, d) in enumerate(zip(node.inputs, partials)):
             d = float(d)
@@ -199,7 +201,7 @@ def explain(root: Value, gradient: float = 1.0) -> Explanation:
                 formula_latex=rf"\frac{{\partial {_wrap(shown_latex)}}}{{\partial {latex_var(v)}}}"
                               f" = {op.partial(i, len(xs), latex=True)}",
                 expression=shown, partial=partial, variable=v, bindings=bindings,
-                evaluated=_substitute(partial, values), param=node.param,
+                evaluated="" if by_hand else _substitute(partial, values), param=param,
                 local=d, upstream=grads[node], contribution=contribution, total=grads[x],
                 count=received[x], users=users[x],
             ))
@@ -244,8 +246,8 @@ def _abbreviate(names: list[str]) -> list[str]:
 def _line(node: Value, names: dict[Value, str]) -> Line:
     if not node.inputs:
         return Line(node, names[node], "", node.data)
-    op = OPS[node.op]
-    return Line(node, names[node], op.show(_abbreviate([names[x] for x in node.inputs]), node.param), node.data)
+    param = None if is_hand_written(node) else node.param
+    return Line(node, names[node], op_of(node).show(_abbreviate([names[x] for x in node.inputs]), param), node.data)
 
 
 # --- formatting --------------------------------------------------------------------------

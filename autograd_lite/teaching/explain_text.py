@@ -48,7 +48,8 @@ def to_text(e: Explanation, precision: int) -> str:
         with_ = f"  with {where}" if where else ""
         out.append(f"     local     {_d(s.name, s.input_name)} = {s.formula}{with_}")
         value = num(s.local)
-        out.append(f"               = {s.evaluated} = {value}" if s.evaluated != value else f"               = {value}")
+        shown = s.evaluated and s.evaluated != value  # "" for a hand-made node: no formula to fill in
+        out.append(f"               = {s.evaluated} = {value}" if shown else f"               = {value}")
         out.append(f"     upstream  {_d(root, s.name)} = {num(s.upstream)}")
         out.append(f"     product   {num(s.upstream)} * {factor(s.local, precision)} = {num(s.contribution)}")
         out.append(f"     total     {_d(root, s.input_name)} = {num(s.total)}  ({share})")

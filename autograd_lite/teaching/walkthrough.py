@@ -85,7 +85,7 @@ def _frame(e: Explanation, s: Step, index: dict, precision: int) -> str:
     expression = _h(s.expression) if "(" in s.expression or " " not in s.expression else f"({_h(s.expression)})"
     bindings = ", ".join(filter(None, [s.bindings, param_binding(s, num)]))
     local = f"{d(s.name, s.input_name)} = ∂{_math(expression)}/∂{_math(_h(s.variable))} = {_math(_h(s.partial))}"
-    evaluated = _math(_h(s.evaluated)) + " = " if s.evaluated != num(s.local) else ""
+    evaluated = _math(_h(s.evaluated)) + " = " if s.evaluated and s.evaluated != num(s.local) else ""
     share = (f'<span class="final">{num(s.total)} — final ✓</span>' if s.final
              else f"{num(s.total)} so far ({s.count} of {s.users} contributions)")
     data = (f'data-edge="e{j}_{i}_{s.position}" data-op="n{i}op" data-out="e{i}" data-node="n{i}" data-input="n{j}" '
