@@ -56,6 +56,8 @@ def resolve_activation(activation: str | bool | None, nonlin: bool | None, who: 
     ('linear', 'relu')
     """
     if isinstance(activation, bool):  # micrograd's Neuron(nin, nonlin) by position
+        if nonlin is not None:
+            raise TypeError(f"{who}: nonlin given twice ({activation} by position and nonlin={nonlin!r})")
         activation, nonlin = None, activation
     if nonlin is None:
         return "relu" if activation is None else activation

@@ -93,8 +93,8 @@ def _stacked(partials: list, stacks: list[tuple]) -> np.ndarray:
     if len(partials) == 1:
         d = np.asarray(partials[0], dtype=float)
         return d.reshape((1, *d.shape) if d.ndim == 2 else (1, 1, 1))
-    if all(isinstance(p, float) for p in partials):  # constants, as sum's 1.0s
-        return np.array(partials).reshape(len(partials), 1, 1)
+    if all(np.ndim(p) == 0 for p in partials):  # constants, as sum's 1.0s (or a user op's ints)
+        return np.array(partials, dtype=float).reshape(len(partials), 1, 1)
     shape = np.broadcast_shapes(*(np.shape(p) for p in partials))
     return np.stack([np.broadcast_to(p, shape) for p in partials])
 

@@ -25,11 +25,11 @@ import numpy as np
 
 from ..core import scalar_math
 from ..core.engine import Value
-from ..core.errors import describe_backward_failure, describe_failure
+from ..core.errors import MATH_ERRORS, describe_backward_failure, describe_failure, reworded
 from ..core.ops import Op
 from .program import build_groups, fuse_sums
 from .replay import Run, run_backward, run_forward
-from .tracing import BAD_MATH, TraceError, captured_leaves, check_graph_is_fixed, trace_function
+from .tracing import TraceError, captured_leaves, check_graph_is_fixed, trace_function
 
 __all__ = ["Instruction", "Tape", "TraceError", "compile"]
 
@@ -198,7 +198,7 @@ class Tape:
             try:
                 for group in self._groups:
                     run.saved.append(run_forward(group, U, V))
-            except BAD_MATH as error:
+            except MATH_ERRORS as error:
                 self._diagnose(run, error)
             if not (np.isfinite(V).all() and np.isfinite(U).all()):
                 self._diagnose(run, OverflowError("the result is not a finite float"))
@@ -214,7 +214,7 @@ class Tape:
             try:
                 for group, saved in zip(reversed(self._groups), reversed(run.saved)):
                     run_backward(group, saved, run, GU, GU_flat, GV)
-            except BAD_MATH as error:
+            except MATH_ERRORS as error:
                 self._diagnose(run, error, backward=True)
             if not (np.isfinite(GU).all() and np.isfinite(GV).all()):
                 self._diagnose(run, OverflowError("the gradient is not a finite float"), backward=True)
@@ -232,7 +232,7 @@ class Tape:
                     found = _first_failure(group.op, xs, group.param, backward)
                     if found is None:
                         continue
-                    kind, reason = found
+                    failure, reason = found
                     values = tuple(Value(x, label=self._labels[s]) for x, s in zip(xs, ins.inputs))
                     if backward:
                         node = Value(0.0, label=self._labels[slot])
@@ -241,27 +241,29 @@ class Tape:
                     else:
                         message = describe_failure(group.op, values, group.param, reason)
                     sample = f"sample {b}: " if group.batch else ""
-                    raise kind(f"{self.fn_name} (compiled), {sample}{message}") from None
+                    raise reworded(failure, f"{self.fn_name} (compiled), {sample}{message}") from None
         where = "backward" if backward else "forward"
-        raise type(error)(f"{self.fn_name} (compiled) {where}: {error}") from None
+        raise reworded(error, f"{self.fn_name} (compiled) {where}: {error}") from None
 
     def _value_at(self, U: np.ndarray, V: np.ndarray, slot: int, sample: int) -> float:
         in_batch, r = self._slot_rows[slot]
         return float(V[r, sample] if in_batch else U[r, 0])
 
 
-def _first_failure(op: Op, xs: tuple[float, ...], param: Any, backward: bool) -> tuple[type, str] | None:
+def _first_failure(op: Op, xs: tuple[float, ...], param: Any, backward: bool) -> tuple[Exception, str] | None:
     """How ``op`` fails on these floats, forward (or its local derivatives too), as the engine would see it."""
     try:
         y = op.forward(scalar_math, xs, param)
+        if isinstance(y, complex):  # a user op's (-1.0) ** 0.5; numpy made it nan
+            return ValueError(), "the result is a complex number; use m.sqrt or m.pow, which refuse a negative base"
         if not np.isfinite(y):
-            return OverflowError, f"the result {y} is not a finite float"
+            return OverflowError(), f"the result {y} is not a finite float"
         if backward:
             for d in op.local(scalar_math, xs, y, param):
                 if not np.isfinite(d):
-                    return OverflowError, f"a local derivative is {d}, not a finite float"
-    except BAD_MATH as error:
-        return type(error), str(error)
+                    return OverflowError(), f"a local derivative is {d}, not a finite float"
+    except MATH_ERRORS as error:
+        return error, str(error)
     return None
 
 

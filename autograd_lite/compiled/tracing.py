@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.engine import Value
+from ..core.errors import MATH_ERRORS
 from ..core.grad_mode import is_grad_enabled, watching_reads
 from ..core.graph import topological_order
 from ..core.handwritten import describe, is_hand_written
-
-BAD_MATH = (ValueError, ZeroDivisionError, OverflowError)  # what a math domain error raises
 
 
 class TraceError(ValueError):
@@ -155,7 +154,7 @@ def check_graph_is_fixed(fn: Callable[..., Any], example: list[float], traces: t
             for v, x in zip(captured, point[len(example):]):
                 v.data = x
             probe = _signature(trace_function(fn, point[:len(example)], fn_name, known, has_aux), known)
-        except BAD_MATH:
+        except MATH_ERRORS:
             continue  # outside fn's domain (log of a negative ...): this point tells nothing
         finally:
             for v, x in zip(captured, saved):

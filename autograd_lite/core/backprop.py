@@ -13,7 +13,7 @@ from operator import attrgetter
 
 from . import scalar_math
 from .engine import Value, as_float
-from .errors import describe_backward_failure
+from .errors import MATH_ERRORS, describe_backward_failure, reworded
 from .grad_mode import enable_grad
 from .graph import topological_order
 from .handwritten import contributions, describe, is_hand_written
@@ -67,8 +67,8 @@ def reverse_pass(order: list[Value], root: Value, gradient: float) -> None:
             else:
                 for x, d in zip(inputs, local(m, tuple(map(_data, inputs)), node.data, node.param)):
                     x._g += d * g
-    except (ValueError, ZeroDivisionError, OverflowError) as error:
-        raise type(error)(describe_backward_failure(node, str(error))) from None
+    except MATH_ERRORS as error:
+        raise reworded(error, describe_backward_failure(node, str(error))) from None
 
 
 def _overflow_source(order: list[Value], reached: Value) -> Value:
@@ -134,7 +134,10 @@ def _reverse_pass_values(order: Iterable[Value], root: Value, gradient: float) -
             raise TypeError(f"grad(create_graph=True): {describe(node)} computes its derivative in Python floats "
                             "(its _backward), which cannot be differentiated again; define the op with "
                             "autograd_lite.define_op to get second derivatives")
-        partials = OPS[node.op].local(value_math, node.inputs, node, node.param)
+        try:
+            partials = OPS[node.op].local(value_math, node.inputs, node, node.param)
+        except MATH_ERRORS as error:  # name this node's op, not the op inside its derivative that failed
+            raise reworded(error, describe_backward_failure(node, str(error))) from None
         for x, d in zip(node.inputs, partials):
             if isinstance(d, Value):
                 contribution = d * g

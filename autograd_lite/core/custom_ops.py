@@ -20,6 +20,7 @@ per input, and the derivative must agree with finite differences of the forward.
 from __future__ import annotations
 
 import inspect
+import itertools
 import keyword
 import math
 from collections.abc import Callable, Sequence
@@ -27,12 +28,12 @@ from typing import Any
 
 from . import scalar_math
 from .engine import Value, apply_op, as_float
+from .errors import MATH_ERRORS
 from .formula import FormulaError, Symbol, formula_math
-from .ops import Op, operand_names, register
+from .ops import BUILT_IN, MATH_FUNCTIONS, OPS, Op, operand_names, register
 from .value_math import value_math
 
 _PROBES = (0.37, 1.21, -0.63, 2.3, -1.7, 0.05)  # where the derivative is checked: away from 0 and +-1, where kinks sit
-_DOMAIN = (ValueError, ZeroDivisionError, OverflowError)
 
 
 def define_op(
@@ -77,14 +78,19 @@ def define_op(
             raise TypeError(f"define_op({name!r}): {what} must be a function of m and the inputs, "
                             f"got {type(fn).__name__}")
     has_param = bool(param_name)
-    if has_param:
-        _check_name(param_name, "param_name")
-        param_default = as_float(param_default, f"define_op({name!r}) param_default")
     arity = _arity(name, forward, has_param)
     names = operand_names(arity)
+    if has_param:
+        _check_name(param_name, f"define_op({name!r}): param_name")
+        taken = {*names, "y", "m", *MATH_FUNCTIONS}
+        if param_name in taken:
+            raise ValueError(f"define_op({name!r}): param_name {param_name!r} is taken in the formulas (the inputs "
+                             f"are {', '.join(names)}, the output y, and the functions of m); choose another")
+        param_default = as_float(param_default, f"define_op({name!r}) param_default")
+    key = _key(name, replace)
     texts, latexes = _formulas(name, forward, derivative, arity, names, param_name)
     op = Op(
-        name=name,
+        name=key,
         symbol=_symbol(name, symbol, has_param),
         arity=arity,
         forward=_forward(forward, has_param),
@@ -98,15 +104,28 @@ def define_op(
     )
     if check:
         _check_derivative(op, param_default if has_param else None)
-    register(op, replace=replace)
+    register(op)
     return _applier(op, has_param, param_default)
 
 
 # --- reading the definition ------------------------------------------------------------------
-def _check_name(name: Any, what: str = "name") -> None:
+def _check_name(name: Any, what: str = "define_op: name") -> None:
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
-        raise ValueError(f"define_op: {what} must be a plain Python identifier such as 'swish' (letters, digits and "
+        raise ValueError(f"{what} must be a plain Python identifier such as 'swish' (letters, digits and "
                          f"underscores, not starting with one), got {name!r}")
+
+
+def _key(name: str, replace: bool) -> str:
+    """The op's name in the table. A redefinition gets a name of its own (``swish#2``), so the nodes made by
+    the first definition keep their forward and their derivative together."""
+    if name in BUILT_IN:
+        raise ValueError(f"define_op: {name!r} is a built-in op; choose another name")
+    if name not in OPS:
+        return name
+    if not replace:
+        raise ValueError(f"define_op: an op named {name!r} is already defined; choose another name, or pass "
+                         "replace=True to define it anew (say, when a notebook cell runs again)")
+    return next(f"{name}#{k}" for k in itertools.count(2) if f"{name}#{k}" not in OPS)
 
 
 def _arity(name: str, forward: Callable[..., Any], has_param: bool) -> int:
@@ -177,7 +196,7 @@ def _symbol(name: str, symbol: str | None, has_param: bool) -> str:
         raise TypeError(f"define_op({name!r}): symbol must be a str, got {type(symbol).__name__}")
     try:
         symbol.format(p="1")
-    except (KeyError, IndexError, ValueError):
+    except (KeyError, IndexError, ValueError, AttributeError):
         raise ValueError(f"define_op({name!r}): symbol {symbol!r}: {{p}} stands for the constant; write other "
                          "braces twice ({{ and }})") from None
     return symbol
@@ -203,10 +222,12 @@ def _local(derivative: Callable[..., Any], arity: int, has_param: bool) -> Calla
 def _applier(op: Op, has_param: bool, default: float) -> Callable[..., Value]:
     def apply(*inputs: Any, **constant: Any) -> Value:
         if has_param:
-            given = constant.pop(op.param_name, default)
+            given = constant.pop(op.param_name, None)
             if len(inputs) == op.arity + 1:  # the constant by position, after the inputs
+                if given is not None:
+                    raise TypeError(f"{op.name}() got {op.param_name} twice: by position and by keyword")
                 inputs, given = inputs[:-1], inputs[-1]
-            param = as_float(given, f"{op.name}({op.param_name})")
+            param = as_float(default if given is None else given, f"{op.name}({op.param_name})")
         else:
             param = None
         if constant:
@@ -227,10 +248,10 @@ def _check_derivative(op: Op, param: float | None) -> None:
     for k in range(len(_PROBES)):
         xs = tuple(_PROBES[(k + 2 * i) % len(_PROBES)] * (1 + 0.1 * i) for i in range(op.arity))
         try:
-            y = float(op.forward(scalar_math, xs, param))
+            y = _real(op.forward(scalar_math, xs, param))
             partials = [float(d) for d in op.local(scalar_math, xs, y, param)]
             estimates = [_central_difference(op, xs, i, param) for i in range(op.arity)]
-        except _DOMAIN:
+        except MATH_ERRORS:
             continue  # outside the op's domain (log of a negative ...): another point will do
         if not all(map(math.isfinite, [y, *partials, *estimates])):
             continue
@@ -254,8 +275,14 @@ def _check_derivative(op: Op, param: float | None) -> None:
 def _central_difference(op: Op, xs: tuple[float, ...], i: int, param: float | None) -> float:
     h = 1e-6 * max(1.0, abs(xs[i]))
     moved = lambda shift: tuple(x + shift if j == i else x for j, x in enumerate(xs))
-    f = lambda shift: float(op.forward(scalar_math, moved(shift), param))
+    f = lambda shift: _real(op.forward(scalar_math, moved(shift), param))
     return (-f(2 * h) + 8 * f(h) - 8 * f(-h) + f(-2 * h)) / (12 * h)
+
+
+def _real(y: Any) -> float:
+    if isinstance(y, complex):  # (-1.0) ** 0.5 in Python: outside the op's real domain
+        raise ValueError("the result is complex")
+    return float(y)
 
 
 def _with_values(op: Op, xs: tuple[float, ...], param: float | None) -> list[float]:

@@ -21,7 +21,7 @@ from typing import Any, Union
 import numpy as np
 
 from . import scalar_math
-from .errors import describe_failure
+from .errors import MATH_ERRORS, describe_failure, reworded
 from .grad_mode import state as _mode
 from .handwritten import HAND_WRITTEN, HandWritten, MicrogradNames
 from .ops import OPS, Op
@@ -239,9 +239,12 @@ def _apply(op: Op, inputs: tuple[Value, ...], param: Any = None, xs: tuple[float
         xs = tuple(map(_data, inputs))
     try:
         y = op.forward(scalar_math, xs, param)
-    except (ValueError, ZeroDivisionError, OverflowError) as error:
-        raise type(error)(describe_failure(op, inputs, param, str(error))) from None
+    except MATH_ERRORS as error:
+        raise reworded(error, describe_failure(op, inputs, param, str(error))) from None
     if type(y) is not float:  # a user-defined op's forward may give an int or a numpy float
+        if isinstance(y, complex):  # (-1.0) ** 0.5 in a user's forward: not a real number
+            raise ValueError(describe_failure(op, inputs, param, "the result is a complex number; use m.sqrt or "
+                                              "m.pow, which refuse a negative base"))
         if isinstance(y, Value) or not _is_real(y):
             raise TypeError(f"{op.name}: the forward must give a number for float inputs, got {type(y).__name__}")
         y = float(y)

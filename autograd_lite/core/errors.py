@@ -19,6 +19,24 @@ if TYPE_CHECKING:
     from .engine import Value
 
 
+MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)  # what a failing op raises
+
+
+def reworded(error: Exception, message: str) -> Exception:
+    """A math error carrying the engine's ``message``. Python's own errors get a new one of the same type;
+    a user's own exception class (raised by their op or ``_backward``) is kept as it is, so they can
+    still catch it, with the message added as a note where Python has notes (3.11+).
+
+    >>> reworded(ZeroDivisionError("division by zero"), "div: cannot compute a / b with b = 0.0")
+    ZeroDivisionError('div: cannot compute a / b with b = 0.0')
+    """
+    if type(error) in MATH_ERRORS:
+        return type(error)(message)
+    if hasattr(error, "add_note"):
+        error.add_note(message)
+    return error
+
+
 def describe_failure(op: Op, inputs: tuple[Value, ...], param: Any, reason: str, what: str = "cannot compute") -> str:
     """A one-line account of a failed op: the op, each operand's value and label, the reason."""
     names = op.operand_names(len(inputs))

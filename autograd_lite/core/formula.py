@@ -64,8 +64,9 @@ class Symbol:
     # --- arithmetic builds text ----------------------------------------------------------
     def _infix(self, other: Any, op: str, latex_op: str, strength: int, swap: bool = False) -> Symbol:
         left, right = (Symbol.of(other), self) if swap else (self, Symbol.of(other))
-        # the right operand of - and / needs parentheses at equal strength too: a - (b + c), a / (b * c)
-        tight = strength + (1 if op in ("-", "/") else 0)
+        # the right operand of - and / needs parentheses at equal strength too: a - (b + c), a / (b * c);
+        # a negative one always does: a * (-2), a - (-b)
+        tight = _ATOM if right.strength == _NEGATION else strength + (1 if op in ("-", "/") else 0)
         (lt, ll), (rt, rl) = left._at(strength), right._at(tight)
         return Symbol(f"{lt} {op} {rt}", f"{ll} {latex_op} {rl}", strength)
 

@@ -169,7 +169,7 @@ class MicrogradNames:
 
 def _missing(node: Value) -> Callable[[], None]:
     def backward() -> None:
-        raise ValueError(f"{describe(node)} has no _backward yet")
+        raise RuntimeError(f"{describe(node)} has no _backward yet")
     return backward
 
 

@@ -219,12 +219,9 @@ MATH_FUNCTIONS = ("exp", "log", "sqrt", "pow", "div", "xlogy", "tanh", "sigmoid"
 """What a math namespace provides (floats, numpy arrays, Values, formulas): the formulas may call all of these."""
 
 
-def register(op: Op, replace: bool = False) -> None:
-    """Add ``op`` to the table (``replace=True``: in place of a user op of that name), for every consumer."""
-    if op.name in BUILT_IN:
-        raise ValueError(f"define_op: {op.name!r} is a built-in op; choose another name")
-    if op.name in OPS and not replace:
-        raise ValueError(f"define_op: an op named {op.name!r} is already defined; choose another name, or pass replace=True "
-                         "to redefine it (say, when a notebook cell runs again)")
+def register(op: Op) -> None:
+    """Add ``op`` under a new name, for every consumer (``define_op`` checks it first)."""
+    if op.name in OPS:
+        raise ValueError(f"an op named {op.name!r} is already in the table")
     OPS[op.name] = op
     LOCAL[op.name] = op.local

@@ -10,13 +10,35 @@ gradients it gives can be differentiated again (second, third ... derivatives).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
+from typing import Any
 
 from . import scalar_math
 from .engine import Value, logsumexp
 
+
+def _on_values(name: str, of_values: Callable[..., Any]) -> Callable[..., Any]:
+    """``of_values`` when an argument is a Value; on plain numbers (an op's constant, ``m.exp(k)``),
+    the float kernel of the same name: a number's derivative is 0, so nothing needs recording."""
+    on_floats = getattr(scalar_math, name)
+
+    def function(*args: Any) -> Any:
+        return of_values(*args) if any(isinstance(a, Value) for a in args) else on_floats(*args)
+
+    function.__name__ = name
+    return function
+
+
+def _xlogy(x: Any, y: Any) -> Any:
+    """x log y, taken as 0 where x == 0 (as ``scalar_math.xlogy``), with either one a Value."""
+    if (x.data if isinstance(x, Value) else x) == 0.0:
+        return 0.0
+    return x * (y.log() if isinstance(y, Value) else scalar_math.log(y))
+
+
 # step and sign are piecewise constant: their derivative is 0, so plain floats are exact.
-value_math = SimpleNamespace(
+value_math = SimpleNamespace(**{name: _on_values(name, f) for name, f in dict(
     exp=Value.exp, log=Value.log, sqrt=Value.sqrt, sin=Value.sin, cos=Value.cos,
     tanh=Value.tanh, sigmoid=Value.sigmoid, softplus=Value.softplus, relu=Value.relu, abs=abs,
     leaky_relu=lambda u, slope: u.leaky_relu(slope),
@@ -24,7 +46,7 @@ value_math = SimpleNamespace(
     logsumexp=lambda *xs: logsumexp(xs),
     pow=lambda a, p: a ** p,
     div=lambda a, b: a / b,
-    xlogy=lambda x, y: 0.0 if x.data == 0.0 else x * y.log(),
+    xlogy=_xlogy,
     step=lambda v: scalar_math.step(v.data),
     sign=lambda v: scalar_math.sign(v.data),
-)
+).items()})

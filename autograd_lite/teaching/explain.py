@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from ..core import scalar_math
 from ..core.engine import Value, as_float
-from ..core.errors import describe_backward_failure
+from ..core.errors import MATH_ERRORS, describe_backward_failure, reworded
 from ..core.graph import topological_order
 from ..core.handwritten import is_hand_written, op_of
 from .explain_text import to_markdown, to_text
@@ -175,8 +175,8 @@ def explain(root: Value, gradient: float = 1.0) -> Explanation:
         xs = tuple(x.data for x in node.inputs)
         try:
             partials = op.local(scalar_math, xs, node.data, param)
-        except (ValueError, ZeroDivisionError, OverflowError) as error:
-            raise type(error)(describe_backward_failure(node, str(error))) from None
+        except MATH_ERRORS as error:
+            raise reworded(error, describe_backward_failure(node, str(error))) from None
         variables = op.operand_names(len(xs))
         shown = op.show(_abbreviate(variables), param)
         shown_latex = op.show([r"\dots" if v == "..." else latex_var(v) for v in _abbreviate(variables)],
