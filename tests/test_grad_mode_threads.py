@@ -617,3 +617,47 @@ def test_grad_with_create_graph_records_inside_no_grad_while_another_thread_is_i
     workers.join()
     assert seen == {"B inside, after grad": False, "A inside": False, "A inside, after grad": False,
                     "A dy": (True, 6.0, 2.0)}
+
+
+# --- 8. a thread that ends inside no_grad leaves nothing behind --------------------------------
+def test_a_thread_that_ends_inside_no_grad_does_not_leave_its_id_switched_off():
+    """A block entered and never left (a generator suspended inside it, or __enter__ by hand): when the
+    thread ends, its id leaves the set, so a later thread that gets the same id records."""
+    idents: list[int] = []
+
+    def enter_and_end() -> None:
+        no_grad().__enter__()
+        idents.append(threading.get_ident())
+        assert not is_grad_enabled()
+
+    for _ in range(3):
+        thread = threading.Thread(target=enter_and_end)
+        thread.start()
+        thread.join()
+        assert idents[-1] not in grad_mode.threads_not_recording
+    assert grad_mode.threads_not_recording == set()
+    check_graph_records(0)
+
+
+def test_a_generator_closed_in_another_thread_does_not_change_that_threads_mode():
+    seen: dict[str, bool] = {}
+
+    def inside_no_grad():
+        with no_grad():
+            yield is_grad_enabled()
+
+    def owner() -> None:
+        gen = inside_no_grad()
+        seen["in the generator"] = next(gen)  # the generator's block is this thread's, for now
+        closer = threading.Thread(target=gen.close)
+        closer.start()
+        closer.join()  # its __exit__ runs in the closing thread, which has no open block: nothing changes there
+        seen["owner after close"] = is_grad_enabled()  # the owner's block was never left
+        with enable_grad():
+            check_graph_records(1)
+
+    workers = Workers()
+    workers.start(owner, name="owner")
+    workers.join()
+    assert seen == {"in the generator": False, "owner after close": False}
+    assert grad_mode.threads_not_recording == set()  # the owner ended; its id was forgotten

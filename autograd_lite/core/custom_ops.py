@@ -23,6 +23,7 @@ import inspect
 import itertools
 import keyword
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -93,7 +94,7 @@ def define_op(
         name=key,
         symbol=_symbol(name, symbol, has_param),
         arity=arity,
-        forward=_forward(forward, has_param),
+        forward=_forward(key, forward, has_param),
         local=_local(derivative, arity, has_param),
         expression=f"{name}({', '.join(f'{{{i}}}' for i in range(arity))}{', {p}' if has_param else ''})",
         partials=_given(formula, arity, "formula", name) or texts,
@@ -207,10 +208,12 @@ def _latex_name(name: str) -> str:
 
 
 # --- the table entry -----------------------------------------------------------------------
-def _forward(forward: Callable[..., Any], has_param: bool) -> Callable[[Any, tuple, Any], Any]:
-    if has_param:
-        return lambda m, xs, p: forward(m, *xs, p)
-    return lambda m, xs, p: forward(m, *xs)
+def _forward(name: str, forward: Callable[..., Any], has_param: bool) -> Callable[[Any, tuple, Any], Any]:
+    """The table's ``forward(m, xs, p)``; on floats its result is made a float (the engine stores it as is)."""
+    def run(m: Any, xs: tuple, p: Any) -> Any:
+        y = forward(m, *xs, p) if has_param else forward(m, *xs)
+        return _real(name, y) if m is scalar_math else y
+    return run
 
 
 def _local(derivative: Callable[..., Any], arity: int, has_param: bool) -> Callable[[Any, tuple, Any, Any], tuple]:
@@ -248,7 +251,7 @@ def _check_derivative(op: Op, param: float | None) -> None:
     for k in range(len(_PROBES)):
         xs = tuple(_PROBES[(k + 2 * i) % len(_PROBES)] * (1 + 0.1 * i) for i in range(op.arity))
         try:
-            y = _real(op.forward(scalar_math, xs, param))
+            y = op.forward(scalar_math, xs, param)
             partials = [float(d) for d in op.local(scalar_math, xs, y, param)]
             estimates = [_central_difference(op, xs, i, param) for i in range(op.arity)]
         except MATH_ERRORS:
@@ -275,13 +278,19 @@ def _check_derivative(op: Op, param: float | None) -> None:
 def _central_difference(op: Op, xs: tuple[float, ...], i: int, param: float | None) -> float:
     h = 1e-6 * max(1.0, abs(xs[i]))
     moved = lambda shift: tuple(x + shift if j == i else x for j, x in enumerate(xs))
-    f = lambda shift: _real(op.forward(scalar_math, moved(shift), param))
+    f = lambda shift: op.forward(scalar_math, moved(shift), param)
     return (-f(2 * h) + 8 * f(h) - 8 * f(-h) + f(-2 * h)) / (12 * h)
 
 
-def _real(y: Any) -> float:
-    if isinstance(y, complex):  # (-1.0) ** 0.5 in Python: outside the op's real domain
-        raise ValueError("the result is complex")
+def _real(name: str, y: Any) -> float:
+    """A forward's result on floats as a float: a complex number ((-1.0) ** 0.5 in Python) is outside the
+    op's domain, anything else but a number is a mistake in the forward."""
+    if type(y) is float:
+        return y
+    if isinstance(y, complex):
+        raise ValueError("the result is a complex number; use m.sqrt or m.pow, which refuse a negative base")
+    if isinstance(y, (bool, Value)) or not isinstance(y, numbers.Real):
+        raise TypeError(f"{name}: the forward must give a number for float inputs, got {type(y).__name__}")
     return float(y)
 
 

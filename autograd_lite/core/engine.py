@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import threading
 from collections.abc import Iterable
 from operator import attrgetter
 from typing import Any, Union
@@ -22,7 +23,9 @@ import numpy as np
 
 from . import scalar_math
 from .errors import MATH_ERRORS, describe_failure, reworded
+from .grad_mode import is_grad_enabled
 from .grad_mode import state as _mode
+from .grad_mode import threads_not_recording as _not_recording
 from .handwritten import HAND_WRITTEN, HandWritten, MicrogradNames
 from .ops import OPS, Op
 
@@ -81,7 +84,7 @@ class Value(MicrogradNames):
                 raise TypeError(f"Value(_children)[{i}] must be a Value, got {type(x).__name__}")
         if not inputs:
             raise ValueError(f"Value(_op={symbol!r}) needs the op's inputs in _children")
-        if _mode.recording:  # under no_grad a hand-made node is a leaf, like any other result
+        if is_grad_enabled():  # under no_grad a hand-made node is a leaf, like any other result
             self.op, self.inputs, self.param = HAND_WRITTEN, inputs, HandWritten(symbol)
 
     # --- arithmetic ----------------------------------------------------------------------
@@ -227,6 +230,7 @@ class Value(MicrogradNames):
 
 # --- making nodes ----------------------------------------------------------------------
 _new = object.__new__
+_get_ident = threading.get_ident
 _data = attrgetter("data")
 _isfinite = math.isfinite
 _ADD, _SUB, _MUL, _DIV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"]
@@ -241,13 +245,6 @@ def _apply(op: Op, inputs: tuple[Value, ...], param: Any = None, xs: tuple[float
         y = op.forward(scalar_math, xs, param)
     except MATH_ERRORS as error:
         raise reworded(error, describe_failure(op, inputs, param, str(error))) from None
-    if type(y) is not float:  # a user-defined op's forward may give an int or a numpy float
-        if isinstance(y, complex):  # (-1.0) ** 0.5 in a user's forward: not a real number
-            raise ValueError(describe_failure(op, inputs, param, "the result is a complex number; use m.sqrt or "
-                                              "m.pow, which refuse a negative base"))
-        if isinstance(y, Value) or not _is_real(y):
-            raise TypeError(f"{op.name}: the forward must give a number for float inputs, got {type(y).__name__}")
-        y = float(y)
     if not _isfinite(y):
         raise OverflowError(describe_failure(op, inputs, param, f"the result {y} is not a finite float"))
     out = _new(Value)
@@ -256,7 +253,7 @@ def _apply(op: Op, inputs: tuple[Value, ...], param: Any = None, xs: tuple[float
     out.label = ""
     out.param = param
     out._g = 0.0
-    if _mode.recording:  # this thread is not inside no_grad()
+    if not _not_recording or _get_ident() not in _not_recording:  # this thread is not inside no_grad()
         out.op = op.name
         out.inputs = inputs
     else:

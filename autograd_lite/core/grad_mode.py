@@ -21,19 +21,45 @@ from typing import Any
 ReadHook = Callable[[str, tuple[Any, ...]], None]
 
 
+threads_not_recording: set[int] = set()
+"""The threads (``threading.get_ident()``) inside ``no_grad()`` right now. The engine checks it for every
+node it makes, so the common case, no thread in ``no_grad``, costs one look at an empty set."""
+
+
 class _ThreadState(threading.local):
     """One per thread (``__init__`` runs in each thread on its first use)."""
 
     def __init__(self) -> None:
-        self.recording = True  # False inside ``no_grad()``: ops then make leaves
-        self.saved: list[bool] = []  # the modes to restore, innermost block last
+        self.saved: list[bool] = []  # whether the thread recorded before each open block, innermost last
         # Told of every comparison and float conversion of a Value: the compiled tape refuses, while it
         # traces, Python control flow that depends on the traced values (see ``watching_reads``).
         self.read_hook: ReadHook | None = None
+        self.forget: _ForgetOnExit | None = None
 
 
 state = _ThreadState()
-"""This thread's grad mode; the engine reads ``state.recording`` and ``state.read_hook`` on its hot path."""
+"""This thread's open blocks and read hook."""
+
+
+class _ForgetOnExit:
+    """Kept in the thread's local state: when the thread ends (its local state is freed), its id leaves
+    ``threads_not_recording``, so a new thread that reuses the id starts recording."""
+
+    def __init__(self, ident: int) -> None:
+        self.ident = ident
+
+    def __del__(self, discard: Callable[[int], None] = threads_not_recording.discard) -> None:
+        discard(self.ident)  # bound at definition: module globals may be gone when the interpreter shuts down
+
+
+def _record(on: bool) -> None:
+    ident = threading.get_ident()
+    if on:
+        threads_not_recording.discard(ident)
+        return
+    threads_not_recording.add(ident)
+    if state.forget is None:
+        state.forget = _ForgetOnExit(ident)
 
 
 class no_grad(ContextDecorator):
@@ -44,15 +70,16 @@ class no_grad(ContextDecorator):
     ('', ())
     """
 
-    records = False  # what ``state.recording`` is inside the block
+    records = False  # whether ops record inside the block
 
     def __enter__(self) -> no_grad:
-        state.saved.append(state.recording)  # per thread, so blocks in different threads never mix
-        state.recording = self.records
+        state.saved.append(is_grad_enabled())  # per thread, so blocks in different threads never mix
+        _record(self.records)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        state.recording = state.saved.pop()
+        if state.saved:  # empty only if a generator suspended in a block is closed from another thread
+            _record(state.saved.pop())
 
 
 class enable_grad(no_grad):
@@ -72,7 +99,7 @@ def is_grad_enabled() -> bool:
     >>> with no_grad(): print(is_grad_enabled())
     False
     """
-    return state.recording
+    return not threads_not_recording or threading.get_ident() not in threads_not_recording
 
 
 @contextmanager
