@@ -51,3 +51,13 @@ __all__ = [
     "scalar_math",
     "topological_order",
 ]
+
+_MOVED = {name: "nn.explain_layers" for name in ("explain_layers", "LayerView", "LayerCheck")}
+
+
+def __getattr__(name: str) -> object:
+    """A clear message for names that moved out of autograd_lite (it no longer knows nn)."""
+    if name in _MOVED:
+        raise AttributeError(f"autograd_lite.{name} moved to nn (it is about layers): use {_MOVED[name]}"
+                             f"{'' if name == 'explain_layers' else ' and nn.' + name}")
+    raise AttributeError(f"module 'autograd_lite' has no attribute {name!r}")

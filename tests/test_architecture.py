@@ -53,3 +53,23 @@ def test_no_module_imports_another_modules_private_names(path):
 def test_every_source_file_reads_in_one_sitting(path):
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{path.relative_to(ROOT)} has {lines} lines; split it by job (at most {MAX_LINES})"
+
+
+PUBLIC = ("Value", "grad", "no_grad", "enable_grad", "is_grad_enabled", "draw", "render", "explain", "compile", "Tape",
+          "TraceError", "OPS", "Op", "dot", "sum", "logsumexp", "topological_order", "define_op")
+
+
+def test_the_public_api_is_importable_from_the_package():
+    import autograd_lite
+
+    missing = [name for name in PUBLIC if not hasattr(autograd_lite, name)]
+    assert missing == [], f"autograd_lite no longer offers {missing}"
+
+
+def test_names_that_moved_to_nn_say_where():
+    import autograd_lite
+
+    with pytest.raises(AttributeError, match=r"moved to nn .*nn\.explain_layers"):
+        autograd_lite.explain_layers  # noqa: B018
+    with pytest.raises(ImportError):
+        from autograd_lite import LayerView  # noqa: F401
