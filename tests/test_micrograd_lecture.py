@@ -367,10 +367,15 @@ def test_draw_shows_the_hand_made_op_text() -> None:
     source = draw(v["o"]).source
     assert "label=tanh" in source  # the op circle of the hand-made node
     assert "grad 0.5" in source and "grad -1.5" in source
+    hand_made = [line for line in source.splitlines() if "label=tanh" in line]
+    assert len(hand_made) == 1 and "dashed" in hand_made[0] and "_backward" in hand_made[0]  # marked as the user's
+    assert "dashed" not in "".join(line for line in source.splitlines() if "label=tanh" not in line)
 
     x = Value(2.0, label="x")
     y = Value(4.0, (x,), "my_square")
     assert "label=my_square" in draw(y).source
+    y._backward = lambda: None  # explain runs it for the local derivative
+    assert r"\operatorname{my\_square}(u)" in explain(y).to_markdown()  # escaped for LaTeX
 
 
 def test_explain_runs_the_closure_for_local_values_and_totals() -> None:

@@ -66,14 +66,23 @@ def op_of(node: Value) -> Op:
         return OPS[node.op]
     n = len(node.inputs)
     symbol = (node.param.symbol or "?").replace("{", "{{").replace("}", "}}")  # shown as is, not a template
-    if n == 2 and symbol in ("+", "-", "*", "/", "**"):  # micrograd's own symbols read best between operands
-        expression = f"{{0}} {symbol} {{1}}"
+    operands = ", ".join(f"{{{i}}}" for i in range(n))
+    if n == 2 and symbol in _INFIX:  # micrograd's own symbols read best between operands
+        expression, latex = f"{{0}} {symbol} {{1}}", _INFIX[symbol]
     elif n == 1 and symbol.startswith("**"):  # micrograd's power: '**2'
-        expression = f"{{0}}{symbol}"
+        expression, latex = f"{{0}}{symbol}", f"{{0}}^{{{{{_latex(symbol[2:])}}}}}"
     else:
-        expression = f"{symbol}({', '.join(f'{{{i}}}' for i in range(n))})"
+        expression, latex = f"{symbol}({operands})", rf"\operatorname{{{{{_latex(symbol)}}}}}({operands})"
     return Op(HAND_WRITTEN, symbol, n, _no_forward, lambda m, xs, y, p: contributions(node, 1.0), expression,
-              ("given by its _backward",) * n, (r"\text{given by its \_backward}",) * n, expression)
+              ("given by its _backward",) * n, (r"\text{given by its \_backward}",) * n, latex)
+
+
+_INFIX = {"+": "{0} + {1}", "-": "{0} - {1}", "*": r"{0} \cdot {1}", "/": r"\frac{{{0}}}{{{1}}}", "**": "{0}^{{{1}}}"}
+
+
+def _latex(text: str) -> str:
+    """``text`` (already a format template) with LaTeX's special characters escaped."""
+    return "".join("\\" + c if c in "_#%&$" else c for c in text)
 
 
 def op_symbol(node: Value) -> str:

@@ -25,7 +25,7 @@ import graphviz
 
 from ..core.engine import Value
 from ..core.graph import topological_order
-from ..core.handwritten import op_symbol
+from ..core.handwritten import is_hand_written, op_symbol
 from .clusters import Clusters, ancestors, natural_key
 from .collapsed import collapsed
 from .diagram import CONSTANT, LEAF, NEGATIVE, PATH, POSITIVE, RESULT, grad_of, new_graph
@@ -190,6 +190,8 @@ class _Style:
     def op_attrs(self, v: Value) -> dict[str, str]:
         attrs = {"style": "filled", "fillcolor": "#fef3c7", "color": "#b45309", "fontsize": "10",
                  "width": "0.3", "height": "0.3", "margin": "0.02"}
+        if is_hand_written(v):  # its derivative is the user's _backward, not the op table's: say so
+            attrs.update(style="filled,dashed", tooltip="hand-written: its _backward gives the derivative")
         if self.path is not None and v not in self.path:
             attrs["color"] = "#cbd5e1"
         elif self.path is not None:
