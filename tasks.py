@@ -70,7 +70,8 @@ def main(argv: list[str]) -> int:
         if run(PYTHON, "-m", "ruff", "check", ".", check=False):
             print("ruff check failed: fix the findings above (the test suite did not run)")
             return 1
-        if run(VENV / "bin" / "lint-imports", check=False):  # the import rules of ARCHITECTURE.md
+        lint_imports = VENV / ("Scripts/lint-imports.exe" if os.name == "nt" else "bin/lint-imports")
+        if run(lint_imports, check=False):  # the import rules of ARCHITECTURE.md
             print("lint-imports failed: an import breaks the rules in ARCHITECTURE.md (the test suite did not run)")
             return 1
         return run(PYTHON, "-m", "pytest", *argv[1:], check=False)

@@ -33,7 +33,6 @@ Number = Union[int, float, bool, np.number, np.bool_]  # noqa: UP007 - evaluated
 Operand = Union["Value", int, float]  # noqa: UP007
 
 
-
 class Value(MicrogradNames):
     """A scalar in a computation graph: ``data``, ``grad`` and how it was made.
 
