@@ -426,13 +426,22 @@ def test_explain_counts_a_repeated_input_of_a_hand_made_node_once() -> None:
 def test_compile_refuses_a_hand_made_node_and_names_it() -> None:
     w = Value(0.5, label="w")
 
-    def loss(x):
+    def loss(x):  # the hand-made op's forward reads the traced value's .data: refused there
         out = hand_tanh(x * w)
         out.label = "activation"
         return out
 
-    with pytest.raises(TraceError, match=r"hand-written 'tanh' node Value\(.*label='activation'"):
+    with pytest.raises(TraceError, match=r"written by hand micrograd's way reads \.data too: define it with define_op"):
         ag.compile(loss, [1.0], parameters=[w])
+
+    def on_a_parameter(x):  # its forward can run (w is known on the first trace): the node itself is refused
+        out = hand_tanh(w)
+        out.label = "activation"
+        return x * out
+
+    with pytest.raises(TraceError, match=r"hand-written 'tanh' node Value\(.*label='activation'"):
+        ag.compile(on_a_parameter, [1.0], parameters=[w])
+    assert w.data == 0.5
 
 
 def test_grad_with_create_graph_refuses_a_hand_made_node() -> None:

@@ -288,7 +288,7 @@ def test_parameter_dependent_branches_are_refused_too():
         ag.compile(lambda x: x * w if w > 0 else x, [1.0], parameters=[w])
     with pytest.raises(TraceError):
         ag.compile(lambda x: x * (2.0 if w.data > 0 else 3.0), [1.0], parameters=[w])
-    assert w.data == 0.5  # restored after probing at other values
+    assert w.data == 0.5  # restored after the trace that made it unknown
 
 
 def test_branch_free_ops_and_constant_comparisons_are_fine():

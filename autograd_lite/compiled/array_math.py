@@ -22,7 +22,7 @@ from ..core.scalar_math import exp_limit
 Array = Any  # an ndarray, or a float where a formula passes a constant (``m.div(1.0, b)``)
 
 __all__ = ["abs", "cos", "div", "elu", "exp", "exp_limit", "leaky_relu", "log", "logsumexp", "pow",
-           "relu", "sigmoid", "sign", "sin", "softplus", "sqrt", "step", "tanh", "xlogy"]
+           "relu", "scaled_pow", "sigmoid", "sign", "sin", "softplus", "sqrt", "step", "tanh", "xlogy"]
 
 
 def _fail(error: type[Exception], reason: str, bad: np.ndarray, *values: Array) -> Exception:
@@ -72,6 +72,14 @@ def pow(x: Array, p: Array) -> Array:  # noqa: A001 - mirrors math.pow / numpy.p
     if overflow.any():
         raise _fail(OverflowError, "x ** p is larger than the largest float", overflow, x, p)
     return y
+
+
+def scaled_pow(c: Array, x: Array, p: Array) -> Array:
+    """c * x ** p, 0 where c == 0 (as ``scalar_math.scaled_pow``); x ** p is checked only where c != 0."""
+    zero = np.equal(c, 0.0)
+    if not np.any(zero):
+        return np.multiply(c, pow(x, p))
+    return np.where(zero, 0.0, np.multiply(c, pow(np.where(zero, 1.0, x), p)))
 
 
 def div(a: Array, b: Array) -> Array:

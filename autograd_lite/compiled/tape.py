@@ -1,6 +1,6 @@
 """The compiled tape: trace a function of Values once, then replay it over whole numpy batches.
 
-``compile(fn, example_inputs)`` calls ``fn`` once on Values and records its graph as a flat
+``compile(fn, example_inputs)`` calls ``fn`` on Values and records its graph as a flat
 program: op codes from the op table (``OPS``) and integer slots, no Value objects. Running the
 tape evaluates the SAME table formulas (``forward`` / ``local``) with numpy (``array_math``),
 for every sample of a batch at once, then the chain rule backwards, without building a graph.
@@ -29,7 +29,7 @@ from ..core.errors import MATH_ERRORS, describe_backward_failure, describe_failu
 from ..core.ops import Op
 from .program import build_groups, fuse_sums
 from .replay import Run, run_backward, run_forward
-from .tracing import TraceError, captured_leaves, check_graph_is_fixed, trace_function
+from .tracing import TraceError, trace_twice
 
 __all__ = ["Instruction", "Tape", "TraceError", "compile"]
 
@@ -71,14 +71,8 @@ class Tape:
         self.reduction = reduction
         example = _example_values(example_inputs)
         given = None if parameters is None else _parameter_list(parameters)
-        traces = (trace_function(fn, example, self.fn_name, set(given or ()), has_aux),
-                  trace_function(fn, example, self.fn_name, set(given or ()), has_aux))
-        trace = traces[0]
-        captured = captured_leaves(*traces)
+        trace, captured = trace_twice(fn, len(example), self.fn_name, has_aux, given or ())
         self.parameters: tuple[Value, ...] = tuple(captured if given is None else given)
-        check_graph_is_fixed(fn, example, traces, list(dict.fromkeys([*self.parameters, *captured])), self.fn_name,
-                              has_aux)
-        del traces  # the second trace only served to tell captured Values from constants
         position = {v: i for i, v in enumerate(trace.inputs)}
         leaves = [v for v in trace.order if not v.inputs]
         is_captured = set(captured)
@@ -167,10 +161,14 @@ class Tape:
         arrays, sizes = [], set()
         for i, x in enumerate(inputs):
             try:
-                a = np.asarray(x, dtype=float)
-            except (TypeError, ValueError):
+                raw = np.asarray(x)
+            except (TypeError, ValueError):  # a ragged list, say
                 raise TypeError(f"input {i}: expected a 1-D array of numbers or a number, got {type(x).__name__}") \
                     from None
+            if raw.dtype.kind not in "biuf":  # numpy would parse strings ("1.0") and drop imaginary parts
+                raise TypeError(f"input {i}: expected real numbers (a number, or a 1-D array of floats, ints or "
+                                f"bools), got {type(x).__name__} of dtype {raw.dtype}")
+            a = raw.astype(float, copy=False)
             if a.ndim > 1:
                 raise ValueError(f"input {i}: expected shape (B,) or a number, got shape {a.shape}")
             if not np.isfinite(a).all():
@@ -306,12 +304,14 @@ def compile(  # noqa: A001 - as torch.compile
     >>> loss, grads = tape.value_and_grad(np.array([1.0, -1.0, 2.0])); grads.shape
     (1,)
 
-    ``example_inputs``: one number per argument of ``fn`` (``fn`` is called once with Values holding
-    them). ``parameters``: the Values to differentiate with respect to (default: every Value ``fn``
-    uses that it did not create, in the order its ops use them). Other captured Values are read afresh
+    ``example_inputs``: one number per argument of ``fn``; ``fn`` is traced on Values whose numbers
+    are not known, so it cannot decide anything from them (see ``tracing``: Python code that reads a
+    traced number, ``if x.data > 0`` or ``float(x)``, is refused with ``TraceError``).
+    ``parameters``: the Values to differentiate with respect to (default: every Value ``fn`` uses
+    that it did not create, in the order its ops use them). Other captured Values are read afresh
     at every call; numbers and Values created inside ``fn`` become constants. ``reduction``:
     ``"mean"`` or ``"sum"`` of the per-sample outputs. ``has_aux``: ``fn`` returns ``(loss, aux)``,
     aux a Value or a list of Values (a model's outputs, say) that the tape also returns, per sample.
-    Raises ``TraceError`` when the graph depends on the input or parameter values.
+    Raises ``TraceError`` when the graph or a constant would depend on the input or parameter values.
     """
     return Tape(fn, example_inputs, parameters, reduction=reduction, has_aux=has_aux)

@@ -1,73 +1,41 @@
-"""Tracing: call a per-sample function once on Values and record its graph, refusing graphs that
-depend on the values they were traced with.
+"""Tracing: call a per-sample function on Values whose data is not known, and record its graph.
 
-The graph must not depend on the input values. While tracing, comparing or converting a Value
-that depends on an input or a parameter (``if x > 0``, ``max(a, b)``, ``float(x)``) raises
-``TraceError``, and the function is traced again at other input and parameter values: if its
-graph or one of its constants changes (``.data`` used in Python control flow, ``detach()``),
-that is a ``TraceError`` too. Branch-free ops such as ``relu`` and ``abs`` are fine.
+The tape replays the graph on other numbers, so the graph must not depend on the numbers it
+was traced with. Tracing makes that impossible to get wrong rather than hoping to notice it:
+
+1. The inputs hold ``Unknown`` data (``core/unknown.py``) and the engine computes nothing from
+   them, so any Python use of a traced number (``if x.data > 0``, ``float(x)``, ``max(a, b)``,
+   ``x.data * 2``, ``detach()``) raises ``TraceError``. The trace remembers the refusal: a
+   function that catches the error still fails to compile.
+2. The function is traced again with the Values it captured (the model's parameters) holding
+   ``Unknown`` too, so that deciding from a parameter's number (``if w.data > 0``) is refused
+   as well; their numbers are put back afterwards. Another thread that reads those parameters
+   meanwhile gets a ``TraceError``, never a wrong number. Leaves found in both traces are the
+   captured Values; the two graphs, with every constant the function made, must be equal.
+
+What is allowed: any op on Values, numbers and constants the function makes itself
+(``Value(0.5)``, ``x * 2``), branch-free ops (``relu``, ``abs``), Python control flow that does
+not read a traced number (loops over a fixed range, ``if training:`` on a Python flag).
 
     >>> from autograd_lite import Value
-    >>> w = Value(2.0); t = trace_function(lambda x: (w * x).relu(), [1.0], "f", {w}); [v.op for v in t.order]
-    ['', '', 'mul', 'relu']
+    >>> w = Value(2.0); t, captured = trace_twice(lambda x: (w * x).relu(), 1, "f", False, [w])
+    >>> [v.op for v in t.order], captured == [w]
+    (['', '', 'mul', 'relu'], True)
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..core.engine import Value
-from ..core.errors import MATH_ERRORS
-from ..core.grad_mode import is_grad_enabled, watching_reads
+from ..core.grad_mode import is_grad_enabled, tracing
 from ..core.graph import topological_order
 from ..core.handwritten import describe, is_hand_written
+from ..core.unknown import TraceError, TraceSession, Unknown
 
-
-class TraceError(ValueError):
-    """The function cannot be compiled: its graph depends on the values it was traced with."""
-
-
-@contextlib.contextmanager
-def _refusing_control_flow(fn_name: str, watched: set[Value]) -> Iterator[None]:
-    """While active, comparing or converting a Value that depends on a ``watched`` leaf raises TraceError.
-
-    It watches this thread's reads of Values (``<``, ``<=``, ``>``, ``>=``, ``float()`` and ``item()``)
-    for the duration of a trace; other threads are not affected.
-    """
-    memo: dict[Value, bool] = {}
-
-    def depends(v: Value) -> bool:
-        stack = [v]
-        while stack:  # iterative post-order, as graph.topological_order
-            node = stack[-1]
-            if node in memo:
-                stack.pop()
-            elif not node.inputs:
-                memo[node] = node in watched
-                stack.pop()
-            else:
-                todo = [x for x in node.inputs if x not in memo]
-                if todo:
-                    stack.extend(todo)
-                else:
-                    memo[node] = any(memo[x] for x in node.inputs)
-                    stack.pop()
-        return memo[v]
-
-    def refuse(name: str, values: tuple[Any, ...]) -> None:
-        for v in values:
-            if isinstance(v, Value) and depends(v):
-                raise TraceError(
-                    f"compile: {fn_name} uses {name} on {v!r}, which depends on the inputs or "
-                    f"parameters, while being traced. Python control flow on values (if, while, max, min, "
-                    f"float()) would be frozen into the tape and give wrong results for other inputs; use "
-                    f"branch-free ops (relu, abs, leaky_relu ...) or run it eagerly.")
-
-    with watching_reads(refuse):
-        yield
+__all__ = ["Trace", "TraceError", "trace_twice"]
 
 
 @dataclass
@@ -79,14 +47,33 @@ class Trace:
     aux_is_list: bool
 
 
-def trace_function(fn: Callable[..., Any], example: Sequence[float], fn_name: str, watched: set[Value],
-           has_aux: bool = False) -> Trace:
-    """Call ``fn`` on fresh input Values holding ``example`` and record the graph of its result(s)."""
+def trace_function(fn: Callable[..., Any], n_inputs: int, fn_name: str, has_aux: bool = False,
+                   unknown: Sequence[Value] = ()) -> Trace:
+    """Call ``fn`` on ``n_inputs`` fresh Values of unknown data (and ``unknown``'s data made unknown for the
+    call) and record the graph of its result(s)."""
     if not is_grad_enabled():
         raise RuntimeError("compile: cannot trace inside no_grad() (nothing would be recorded)")
-    inputs = [Value(x, label=f"input {i}") for i, x in enumerate(example)]
-    with _refusing_control_flow(fn_name, watched | set(inputs)):
-        out = fn(*inputs)
+    session = TraceSession(fn_name)
+    inputs = [Value(0.0, label=f"input {i}") for i in range(n_inputs)]
+    for i, v in enumerate(inputs):
+        v.data = Unknown(session, f"input {i}")
+    names = [_name(v) for v in unknown]
+    saved = [v.data for v in unknown]
+    try:
+        for v, name in zip(unknown, names):
+            v.data = Unknown(session, name)
+        with tracing(session):
+            out = fn(*inputs)
+    except Exception as error:
+        if session.refusal is not None and not isinstance(error, TraceError):
+            raise TraceError(session.refusal) from error  # fn turned the refusal into another error
+        raise
+    finally:
+        for v, x in zip(unknown, saved):
+            v.data = x
+    if session.refusal is not None:  # fn caught the TraceError and went on: the graph it returns is not fixed
+        raise TraceError(f"{session.refusal} ({fn_name} caught this error and went on, but the trace is refused: "
+                         "the graph it returned depends on that refusal)")
     aux: list[Value] = []
     extra = None
     if has_aux:
@@ -101,12 +88,38 @@ def trace_function(fn: Callable[..., Any], example: Sequence[float], fn_name: st
     if not isinstance(out, Value):
         raise TypeError(f"compile: {fn_name} must return a Value (the per-sample loss), got {type(out).__name__}")
     order = dict.fromkeys(v for root in (*aux, out) for v in topological_order(root))  # each list is in order
+    own = set(inputs)
     for v in order:
         if is_hand_written(v):
             raise TraceError(f"compile: {fn_name} uses {describe(v)}, made micrograd's way with a _backward closure; "
                              "the tape runs the op table's formulas on numpy arrays and cannot run a Python "
                              "closure. Define the op with autograd_lite.define_op, or run it eagerly.")
+        if not v.inputs and v not in own and type(v.data) is Unknown and v.data.session is session:
+            raise TraceError(f"compile: {fn_name} cut {v.data.what} off the graph (a result made under no_grad() "
+                             "from traced values): the tape would not know how it was computed; compute it with "
+                             "recorded ops, or run the function eagerly")
     return Trace(inputs, list(order), out, aux, isinstance(extra, (list, tuple)))
+
+
+def _name(v: Value) -> str:
+    return f"the captured Value {v.label!r}" if v.label else "a captured Value (a parameter)"
+
+
+def trace_twice(fn: Callable[..., Any], n_inputs: int, fn_name: str, has_aux: bool,
+                parameters: Sequence[Value] = ()) -> tuple[Trace, list[Value]]:
+    """Trace ``fn`` twice, the second time with every leaf it captured unknown (see the module's docstring).
+
+    Returns the first trace and the captured Values (leaves in both traces that are not inputs), in the
+    order its ops use them. ``parameters`` are made unknown in the second trace even if ``fn`` does not
+    use them.
+    """
+    first = trace_function(fn, n_inputs, fn_name, has_aux)
+    leaves = [v for v in first.order if not v.inputs and v not in set(first.inputs)]
+    second = trace_function(fn, n_inputs, fn_name, has_aux, list(dict.fromkeys([*parameters, *leaves])))
+    captured = captured_leaves(first, second)
+    known = set(captured)
+    _compare(_signature(first, known), _signature(second, known), fn_name)
+    return first, captured
 
 
 def captured_leaves(first: Trace, second: Trace) -> list[Value]:
@@ -137,46 +150,15 @@ def _signature(trace: Trace, captured: set[Value]) -> list[tuple]:
     return out
 
 
-def _probe_points(values: Sequence[float]) -> list[list[float]]:
-    """Other values to trace at: the signs flipped, and every value moved and rescaled."""
-    return [[-x - 0.5 for x in values], [1.7 * x + 0.3 for x in values]]
-
-
-def check_graph_is_fixed(fn: Callable[..., Any], example: list[float], traces: tuple[Trace, Trace],
-                          captured: list[Value], fn_name: str, has_aux: bool) -> None:
-    """The graph and its constants must be the same when traced again, and at other input and captured values."""
-    known = set(captured)
-    expected = _signature(traces[0], known)
-    _compare(expected, _signature(traces[1], known), "when traced again at the same values", fn_name)
-    saved = [v.data for v in captured]
-    for point in _probe_points(example + saved):
-        try:
-            for v, x in zip(captured, point[len(example):]):
-                v.data = x
-            probe = _signature(trace_function(fn, point[:len(example)], fn_name, known, has_aux), known)
-        except MATH_ERRORS:
-            continue  # outside fn's domain (log of a negative ...): this point tells nothing
-        finally:
-            for v, x in zip(captured, saved):
-                v.data = x
-        where = f"at the inputs {_short(point[:len(example)])}" + (" and other parameters" if captured else "")
-        _compare(expected, probe, where, fn_name)
-
-
-def _compare(expected: list[tuple], got: list[tuple], where: str, fn_name: str) -> None:
+def _compare(expected: list[tuple], got: list[tuple], fn_name: str) -> None:
     if got == expected:
         return
     index = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), min(len(got), len(expected)))
     raise TraceError(
-        f"compile: {fn_name} builds a different graph {where} (node {index}: {_show(expected, index)} at the "
-        f"example, {_show(got, index)} there). Its Python code depends on the values (.data in an if, "
-        f"detach(), a value turned into a constant, randomness), so a tape replayed on other inputs would "
-        f"be wrong; use branch-free ops (relu, abs ...) or run it eagerly.")
-
-
-def _short(values: Sequence[float], n: int = 4) -> str:
-    shown = ", ".join(f"{x:.4g}" for x in values[:n])
-    return f"[{shown}{', ...' if len(values) > n else ''}]"
+        f"compile: {fn_name} builds a different graph when traced again (node {index}: {_show(expected, index)} "
+        f"the first time, {_show(got, index)} the second). Something other than its inputs and parameters "
+        f"decides its graph or its constants (randomness, a counter, global state), so a tape replayed later "
+        f"would be wrong; make it deterministic, or run it eagerly.")
 
 
 def _show(signature: list[tuple], index: int) -> str:

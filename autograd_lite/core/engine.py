@@ -24,10 +24,10 @@ import numpy as np
 from . import scalar_math
 from .errors import MATH_ERRORS, describe_failure, reworded
 from .grad_mode import is_grad_enabled
-from .grad_mode import state as _mode
-from .grad_mode import threads_not_recording as _not_recording
-from .handwritten import HAND_WRITTEN, HandWritten, MicrogradNames
+from .grad_mode import modes as _modes
+from .handwritten import HAND_WRITTEN, MicrogradNames, make_hand_written
 from .ops import OPS, Op
+from .unknown import Unknown
 
 Number = Union[int, float, bool, np.number, np.bool_]  # noqa: UP007 - evaluated at import on 3.10
 Operand = Union["Value", int, float]  # noqa: UP007
@@ -69,22 +69,8 @@ class Value(MicrogradNames):
         self.inputs: tuple[Value, ...] = ()
         self.param: Any = None
         self._g = 0.0  # this backward pass's gradient, before it is added to .grad
-        if _children or _op:
-            self._made_by_hand(_children, _op)
-
-    def _made_by_hand(self, children: Any, symbol: str) -> None:
-        """micrograd's ``Value(data, _children, _op)``: a node whose backward is the ``_backward`` set on it."""
-        try:
-            inputs = tuple(children)
-        except TypeError:
-            raise TypeError(f"Value(_children) must be a tuple of Values, got {type(children).__name__}") from None
-        for i, x in enumerate(inputs):
-            if not isinstance(x, Value):
-                raise TypeError(f"Value(_children)[{i}] must be a Value, got {type(x).__name__}")
-        if not inputs:
-            raise ValueError(f"Value(_op={symbol!r}) needs the op's inputs in _children")
-        if is_grad_enabled():  # under no_grad a hand-made node is a leaf, like any other result
-            self.op, self.inputs, self.param = HAND_WRITTEN, inputs, HandWritten(symbol)
+        if _children or _op:  # micrograd's Value(data, _children, _op): an op written by hand
+            make_hand_written(self, _children, _op, is_grad_enabled())
 
     # --- arithmetic ----------------------------------------------------------------------
     def __add__(self, other: Operand) -> Value:
@@ -193,30 +179,33 @@ class Value(MicrogradNames):
 
     def item(self) -> float:
         """The data as a Python float (PyTorch's name)."""
-        _told("item", (self,))
-        return self.data
+        return float(self.data)  # float(): while compile traces, an unknown value refuses here
 
     def __float__(self) -> float:
-        _told("float", (self,))
-        return self.data
+        return float(self.data)
+
+    def __bool__(self) -> bool:
+        """Truth follows the data, as for a float (and a one-element PyTorch tensor): ``bool(Value(0.0))`` is False."""
+        return bool(self.data)
 
     # --- comparison and display --------------------------------------------------------
-    # == and hash stay identity-based: graphs use Values as dict keys.
+    # == and hash stay identity-based: graphs use Values as dict keys. Numbers compare as floats do,
+    # infinities included (the ``best = float("inf")`` idiom).
     def __lt__(self, other: Operand) -> bool:
-        _told("<", (self, other))
-        return self.data < _data_of(other)
+        o = _compared(other)
+        return NotImplemented if o is None else self.data < o
 
     def __le__(self, other: Operand) -> bool:
-        _told("<=", (self, other))
-        return self.data <= _data_of(other)
+        o = _compared(other)
+        return NotImplemented if o is None else self.data <= o
 
     def __gt__(self, other: Operand) -> bool:
-        _told(">", (self, other))
-        return self.data > _data_of(other)
+        o = _compared(other)
+        return NotImplemented if o is None else self.data > o
 
     def __ge__(self, other: Operand) -> bool:
-        _told(">=", (self, other))
-        return self.data >= _data_of(other)
+        o = _compared(other)
+        return NotImplemented if o is None else self.data >= o
 
     def __repr__(self) -> str:
         extra = f", label={self.label!r}" if self.label else ""
@@ -240,6 +229,8 @@ def _apply(op: Op, inputs: tuple[Value, ...], param: Any = None, xs: tuple[float
     """Run ``op`` forward on ``inputs`` (whose data are ``xs``) and return the recorded result node."""
     if xs is None:
         xs = tuple(map(_data, inputs))
+    if _modes and _get_ident() in _modes:  # this thread is inside no_grad() or being traced: rare
+        return _apply_in_mode(op, inputs, param, xs)
     try:
         y = op.forward(scalar_math, xs, param)
     except MATH_ERRORS as error:
@@ -251,13 +242,30 @@ def _apply(op: Op, inputs: tuple[Value, ...], param: Any = None, xs: tuple[float
     out.grad = 0.0
     out.label = ""
     out.param = param
+    out.op = op.name
+    out.inputs = inputs
     out._g = 0.0
-    if not _not_recording or _get_ident() not in _not_recording:  # this thread is not inside no_grad()
-        out.op = op.name
-        out.inputs = inputs
-    else:
-        out.op = ""
-        out.inputs = ()
+    return out
+
+
+def _apply_in_mode(op: Op, inputs: tuple[Value, ...], param: Any, xs: tuple[Any, ...]) -> Value:
+    """``_apply`` for a thread inside ``no_grad()`` or being traced by compile: the default path, then the mode.
+
+    The thread's mode is set aside while the default path runs (other threads are not affected).
+    """
+    ident = _get_ident()
+    recording, session = mode = _modes.pop(ident)
+    try:
+        if session is not None and any(type(x) is Unknown for x in xs):  # compile is tracing: nothing to compute
+            out = Value(0.0)
+            out.data = Unknown(session, f"the result of {op.name}")
+            out.op, out.inputs, out.param = op.name, inputs, param
+        else:
+            out = _apply(op, inputs, param, xs)
+    finally:
+        _modes[ident] = mode
+    if not recording:
+        out.op, out.inputs = "", ()
     return out
 
 
@@ -269,6 +277,8 @@ def _is_real(x: Any) -> bool:
 
 def as_float(x: Any, what: str) -> float:
     """``x`` as a finite float, or a TypeError / ValueError that says what ``what`` got."""
+    if type(x) is Unknown:  # Value(x.data) or x.detach() while compile traces x: a frozen constant
+        x.session.refuse(x.what, f"makes a constant ({what}) from")
     if isinstance(x, Value):
         raise TypeError(f"{what} must be a real number, got a Value; use value.data or value.detach()")
     if not _is_real(x):
@@ -309,15 +319,16 @@ def _operand(x: Any) -> Value | None:
     return Value(as_float(x, "operand"))
 
 
-def _told(what: str, operands: tuple[Any, ...]) -> None:
-    """Tell this thread's read hook (the compiled tape, while it traces) that a Value is being read."""
-    hook = _mode.read_hook
-    if hook is not None:
-        hook(what, operands)
-
-
-def _data_of(x: Any) -> float:
-    return x.data if isinstance(x, Value) else as_float(x, "comparison operand")
+def _compared(x: Any) -> Any:
+    """What a Value is compared with: another Value's data, or a real number as it is (infinities too, so
+    ``best = float("inf")`` works; NaN is refused: every comparison with it would be False)."""
+    if isinstance(x, Value):
+        return x.data
+    if not _is_real(x):
+        return None
+    if x != x:
+        raise ValueError("a Value cannot be compared with NaN (the comparison operand must not be NaN)")
+    return x
 
 
 def apply_op(op: Op, inputs: Iterable[Operand], param: Any = None) -> Value:

@@ -163,6 +163,7 @@ formula_math = SimpleNamespace(
     sign=_call("sign", r"\operatorname{{sign}}({0})"),
     abs=lambda x: abs(Symbol.of(x)),
     pow=lambda x, p: Symbol.of(x) ** p,
+    scaled_pow=lambda c, x, p: Symbol.of(c) * Symbol.of(x) ** p,
     div=lambda a, b: Symbol.of(a) / b,
     xlogy=lambda x, y: Symbol.of(x) * _call("log", r"\ln({0})")(y),
     logsumexp=lambda *xs: _call("logsumexp", r"\operatorname{{logsumexp}}(" + ", ".join(

@@ -1,8 +1,9 @@
-"""Grad mode, per thread: whether ops record a graph, and who is told when a Value is read.
+"""Grad mode, per thread: whether ops record a graph, and whether ``compile`` is tracing.
 
 As in PyTorch, ``no_grad`` / ``enable_grad`` change the mode of the thread that enters them
 only: a thread evaluating a model under ``no_grad`` does not stop another thread's training
-from recording its graph.
+from recording its graph. A thread that ``compile`` is tracing makes nodes whose data is not
+known yet (``unknown.Unknown``), so that Python code reading a traced value is refused.
 
     >>> from autograd_lite import Value
     >>> with no_grad():
@@ -18,48 +19,60 @@ from collections.abc import Callable, Iterator
 from contextlib import ContextDecorator, contextmanager
 from typing import Any
 
-ReadHook = Callable[[str, tuple[Any, ...]], None]
+Mode = tuple[bool, Any]  # (ops record a graph, the trace session or None)
+DEFAULT: Mode = (True, None)
 
-
-threads_not_recording: set[int] = set()
-"""The threads (``threading.get_ident()``) inside ``no_grad()`` right now. The engine checks it for every
-node it makes, so the common case, no thread in ``no_grad``, costs one look at an empty set."""
+modes: dict[int, Mode] = {}
+"""The threads (``threading.get_ident()``) not in the default mode right now, and their mode. The engine
+looks here for every node it makes, so the common case, every thread recording and none tracing, costs
+one look at an empty dict."""
 
 
 class _ThreadState(threading.local):
     """One per thread (``__init__`` runs in each thread on its first use)."""
 
     def __init__(self) -> None:
-        self.saved: list[bool] = []  # whether the thread recorded before each open block, innermost last
-        # Told of every comparison and float conversion of a Value: the compiled tape refuses, while it
-        # traces, Python control flow that depends on the traced values (see ``watching_reads``).
-        self.read_hook: ReadHook | None = None
+        self.saved: list[Mode] = []  # the mode before each open block, innermost last
         self.forget: _ForgetOnExit | None = None
 
 
-state = _ThreadState()
-"""This thread's open blocks and read hook."""
+_state = _ThreadState()
 
 
 class _ForgetOnExit:
     """Kept in the thread's local state: when the thread ends (its local state is freed), its id leaves
-    ``threads_not_recording``, so a new thread that reuses the id starts recording."""
+    ``modes``, so a new thread that reuses the id starts in the default mode."""
 
     def __init__(self, ident: int) -> None:
         self.ident = ident
 
-    def __del__(self, discard: Callable[[int], None] = threads_not_recording.discard) -> None:
-        discard(self.ident)  # bound at definition: module globals may be gone when the interpreter shuts down
+    def __del__(self, pop: Callable[..., Any] = modes.pop) -> None:
+        pop(self.ident, None)  # bound at definition: module globals may be gone when the interpreter shuts down
 
 
-def _record(on: bool) -> None:
+def current_mode() -> Mode:
+    """This thread's mode: (records, trace session or None)."""
+    return modes.get(threading.get_ident(), DEFAULT)
+
+
+def _set(mode: Mode) -> None:
     ident = threading.get_ident()
-    if on:
-        threads_not_recording.discard(ident)
+    if mode == DEFAULT:
+        modes.pop(ident, None)
         return
-    threads_not_recording.add(ident)
-    if state.forget is None:
-        state.forget = _ForgetOnExit(ident)
+    modes[ident] = mode
+    if _state.forget is None:
+        _state.forget = _ForgetOnExit(ident)
+
+
+def _enter(mode: Mode) -> None:
+    _state.saved.append(current_mode())  # per thread, so blocks in different threads never mix
+    _set(mode)
+
+
+def _leave() -> None:
+    if _state.saved:  # empty only if a generator suspended in a block is closed from another thread
+        _set(_state.saved.pop())
 
 
 class no_grad(ContextDecorator):
@@ -73,13 +86,11 @@ class no_grad(ContextDecorator):
     records = False  # whether ops record inside the block
 
     def __enter__(self) -> no_grad:
-        state.saved.append(is_grad_enabled())  # per thread, so blocks in different threads never mix
-        _record(self.records)
+        _enter((self.records, current_mode()[1]))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if state.saved:  # empty only if a generator suspended in a block is closed from another thread
-            _record(state.saved.pop())
+        _leave()
 
 
 class enable_grad(no_grad):
@@ -99,25 +110,17 @@ def is_grad_enabled() -> bool:
     >>> with no_grad(): print(is_grad_enabled())
     False
     """
-    return not threads_not_recording or threading.get_ident() not in threads_not_recording
+    return current_mode()[0]
 
 
 @contextmanager
-def watching_reads(hook: ReadHook) -> Iterator[None]:
-    """Call ``hook(what, operands)`` whenever this thread compares a Value or turns it into a float.
+def tracing(session: Any) -> Iterator[None]:
+    """While active, this thread's ops on Values whose data is unknown make nodes with unknown data.
 
-    >>> seen = []
-    >>> with watching_reads(lambda what, operands: seen.append(what)):
-    ...     _ = Value(1.0) < 2
-    >>> seen
-    ['<']
-
-    Used by the compiled tape while it traces; the previous hook is restored on exit.
+    Used by ``compile``; ``session`` is the trace's ``unknown.TraceSession``.
     """
-    previous = state.read_hook
-    state.read_hook = hook
+    _enter((current_mode()[0], session))
     try:
         yield
     finally:
-        state.read_hook = previous
-
+        _leave()

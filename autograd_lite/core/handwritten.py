@@ -19,7 +19,7 @@ Table ops keep no closures; only these nodes do.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import scalar_math
 from .ops import LOCAL, OPS, Op
@@ -42,6 +42,24 @@ class HandWritten:
 
     def __repr__(self) -> str:
         return f"HandWritten({self.symbol!r})"
+
+
+def make_hand_written(node: Value, children: Any, symbol: str, recording: bool) -> None:
+    """Make ``node`` (just built by ``Value(data, _children, _op)``) a hand-made node of ``children``.
+
+    Under ``no_grad()`` (``recording`` False) it stays a leaf, like any other result.
+    """
+    try:
+        inputs = tuple(children)
+    except TypeError:
+        raise TypeError(f"Value(_children) must be a tuple of Values, got {type(children).__name__}") from None
+    for i, x in enumerate(inputs):
+        if not isinstance(x, type(node)):
+            raise TypeError(f"Value(_children)[{i}] must be a Value, got {type(x).__name__}")
+    if not inputs:
+        raise ValueError(f"Value(_op={symbol!r}) needs the op's inputs in _children")
+    if recording:
+        node.op, node.inputs, node.param = HAND_WRITTEN, inputs, HandWritten(symbol)
 
 
 def is_hand_written(node: Value) -> bool:

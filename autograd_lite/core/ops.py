@@ -141,7 +141,9 @@ _table = [
        "{0}**{p}", ("p * u^(p-1)",), (r"p\,u^{p-1}",), r"{0}^{{{p}}}", param_name="p"),
     Op("powv", "**", 2,
        lambda m, xs, p: m.pow(xs[0], xs[1]),
-       lambda m, xs, y, p: (xs[1] * m.pow(xs[0], xs[1] - 1.0), m.xlogy(y, xs[0])),  # a^b log a -> 0 as a -> 0+
+       # d/da is 0 where b = 0 (even at a = 0); d/db is 0 where a = 0 (b >= 0 there, else the forward failed),
+       # as PyTorch takes the limits; a < 0 still has no real log and is refused
+       lambda m, xs, y, p: (m.scaled_pow(xs[1], xs[0], xs[1] - 1.0), m.xlogy(y * m.step(m.abs(xs[0])), xs[0])),
        "{0}**{1}", ("b * a^(b-1)", "a^b * log(a)"), (r"b\,a^{b-1}", r"a^b \ln a"), r"{0}^{{{1}}}"),
     Op("exp", "exp", 1,
        lambda m, xs, p: m.exp(xs[0]),
@@ -214,7 +216,7 @@ LOCAL: dict[str, Local] = {name: op.local for name, op in OPS.items()}
 
 BUILT_IN = frozenset(OPS)  # the ops above; users may add others, not replace these
 
-MATH_FUNCTIONS = ("exp", "log", "sqrt", "pow", "div", "xlogy", "tanh", "sigmoid", "softplus", "relu", "leaky_relu",
+MATH_FUNCTIONS = ("exp", "log", "sqrt", "pow", "scaled_pow", "div", "xlogy", "tanh", "sigmoid", "softplus", "relu", "leaky_relu",
                   "elu", "logsumexp", "step", "sign", "sin", "cos", "abs")
 """What a math namespace provides (floats, numpy arrays, Values, formulas): the formulas may call all of these."""
 

@@ -44,6 +44,11 @@ def pow(x: float, p: float) -> float:  # noqa: A001 - mirrors math.pow / numpy.p
         raise OverflowError(f"{x!r} ** {p!r} is larger than the largest float") from None
 
 
+def scaled_pow(c: float, x: float, p: float) -> float:
+    """c * x ** p, taken as 0 where c == 0 (d(a^b)/da = b a^(b-1) is 0 at b = 0, even at a = 0)."""
+    return 0.0 if c == 0.0 else c * pow(x, p)
+
+
 def xlogy(x: float, y: float) -> float:
     """x * log(y), taken as 0 where x == 0 (the limit of a^b log a as a -> 0+ in d(a^b)/db)."""
     return 0.0 if x == 0.0 else x * log(y)

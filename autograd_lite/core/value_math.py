@@ -16,6 +16,7 @@ from typing import Any
 
 from . import scalar_math
 from .engine import Value, logsumexp
+from .errors import MATH_ERRORS
 
 
 def _on_values(name: str, of_values: Callable[..., Any]) -> Callable[..., Any]:
@@ -28,6 +29,17 @@ def _on_values(name: str, of_values: Callable[..., Any]) -> Callable[..., Any]:
 
     function.__name__ = name
     return function
+
+
+def _scaled_pow(c: Any, x: Any, p: Any) -> Any:
+    """c * x ** p as Values; where c == 0 and x ** p does not exist (0 ** -1, an overflow) the number 0,
+    as ``scalar_math.scaled_pow`` (elsewhere the product is kept, so its derivative in c survives)."""
+    if (c.data if isinstance(c, Value) else c) != 0.0:
+        return c * x ** p
+    try:
+        return c * x ** p
+    except MATH_ERRORS:
+        return 0.0
 
 
 def _xlogy(x: Any, y: Any) -> Any:
@@ -45,6 +57,7 @@ value_math = SimpleNamespace(**{name: _on_values(name, f) for name, f in dict(
     elu=lambda u, alpha: u.elu(alpha),
     logsumexp=lambda *xs: logsumexp(xs),
     pow=lambda a, p: a ** p,
+    scaled_pow=_scaled_pow,
     div=lambda a, b: a / b,
     xlogy=_xlogy,
     step=lambda v: scalar_math.step(v.data),
