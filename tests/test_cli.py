@@ -72,9 +72,9 @@ def test_draw_writes_an_svg(capsys, tmp_path):
     (["train", "moons", "--hidden", "16,x"], "--hidden"),
     (["train", "moons", "--activation", "swish"], "--activation"),
     (["train", "moons", "--lr", "-1"], "--lr"),
-    (["train", "moons", "--lr", "inf"], "--lr must be a finite number"),
-    (["train", "moons", "--lr", "nan"], "--lr must be a finite number"),
-    (["train", "moons", "--seed", "-1"], "--seed must be a whole number >= 0"),
+    (["train", "moons", "--lr", "inf"], "--lr must be a number above 0 and at most 10"),
+    (["train", "moons", "--lr", "nan"], "--lr must be a number above 0 and at most 10"),
+    (["train", "moons", "--seed", "-1"], "argument --seed: expected a whole number from 0 to 4,294,967,295"),
     (["explain", "dot([x], [x, x])", "x=1"], "1 weights but 2 inputs"),
     (["train", "moons", "--plot", "boundary.txt"], "--plot"),
 ])
@@ -92,24 +92,21 @@ def test_math_failure_exits_1(capsys):
 
 def test_unwritable_output_exits_1(capsys, tmp_path):
     code, _, err = run(capsys, "explain", "x", "x=1", "-o", str(tmp_path / "missing" / "out.txt"))
-    assert code == 1 and "No such file" in err
+    assert code == 1 and f"the directory {tmp_path / 'missing'} does not exist" in err and err.count("\n") == 1
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["explain", "--help"], ["draw", "--help"], ["train", "--help"]])
 def test_help_for_every_subcommand(capsys, argv):
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    assert info.value.code == 0
+    assert main(argv) == 0  # main returns the exit code, also for --help
     out = capsys.readouterr().out
     assert "usage: autograd-lite" in out and "exit codes" in out
 
 
-def test_bad_command_line_exits_2(capsys):
+def test_bad_command_line_exits_2_with_one_line(capsys):
     for argv in (["frobnicate"], ["train", "mnist"], ["train", "moons", "--epochs", "0"], []):
-        with pytest.raises(SystemExit) as info:
-            main(argv)
-        assert info.value.code == 2
-    capsys.readouterr()
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and err.startswith("autograd-lite") and "--help)" in err
 
 
 def test_train_xor_reaches_full_accuracy_and_plots(capsys, tmp_path):
@@ -166,8 +163,6 @@ def test_docstring_examples():
 
 
 def test_an_expression_starting_with_minus(capsys):
-    with pytest.raises(SystemExit) as info:
-        main(["explain", "-x*2", "x=1"])
-    assert info.value.code == 2 and 'goes after "--"' in capsys.readouterr().err
+    assert main(["explain", "-x*2", "x=1"]) == 2 and 'goes after "--"' in capsys.readouterr().err
     code, out, _ = run(capsys, "explain", "--", "-x*2", "x=1")
     assert code == 0 and "dy/dx = -2" in out

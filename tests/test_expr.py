@@ -128,3 +128,30 @@ def test_assignments():
 def test_docstring_examples():
     result = doctest.testmod(sys.modules["autograd_lite.cli.expr"], optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+def test_what_the_user_typed_is_cut_in_every_message():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from autograd_lite.cli.expr import MAX_ASSIGNMENTS
+
+    with pytest.raises(ExpressionError, match=f"401 NAME=VALUE arguments; the limit is {MAX_ASSIGNMENTS}"):
+        parse_assignments([f"v{i}=1" for i in range(MAX_ASSIGNMENTS + 1)])
+    with pytest.raises(ExpressionError, match="a byte that is not UTF-8 text at column 3"):
+        parse_expression("x+\udcff", {"x": 1.0})
+
+    long = st.text(st.characters(exclude_categories=[]), min_size=0, max_size=3000)
+    words = st.sampled_from(["x", "w", "1", "+", "*", "(", ")", ",", "tanh", "dot", "[", "]", "**", "'", "="]) | long
+
+    @settings(max_examples=200, deadline=None)
+    @given(expression=st.lists(words, max_size=8).map("".join), items=st.lists(words, max_size=4))
+    def messages_are_short(expression, items):
+        try:
+            parse_expression(expression, parse_assignments(items))
+        except ExpressionError as error:
+            assert "\n" not in str(error) and len(str(error)) <= 300, str(error)
+        except (ValueError, ArithmeticError):  # the engine's math errors (log of a negative ...): main bounds those
+            pass
+
+    messages_are_short()

@@ -153,3 +153,35 @@ def test_walkthrough_in_headless_chromium(browser, tmp_path):
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == [], errors
     browser.save_screenshot(str(tmp_path / "walkthrough.png"))
+
+
+def test_a_big_page_without_its_diagram_in_headless_chromium(browser, tmp_path):
+    """Left-out diagram, capped frames, a skipped step and hostile labels: the page still works, nothing runs."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    x = Value(5e-324, label="<img src=x onerror=alert(1)>")
+    y = (0 * x.log() + neuron()) * Value(2.0, label="\\N \x1b \ud800")
+    e = explain(y)
+    path = tmp_path / "big.html"
+    path.write_text(e.to_html(max_diagram_nodes=3, max_frames=5, title="</title><script>alert(1)</script>"),
+                    encoding="utf-8")
+    browser.get(path.as_uri())
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == [], errors
+    assert browser.execute_script("return document.querySelectorAll('#diagram svg, img').length") == 0
+    assert "The diagram is left out" in browser.find_element(By.ID, "diagram").text
+    counter = browser.find_element(By.ID, "counter")
+    assert counter.text == "Step 1 of 5"
+    body = browser.find_element(By.TAG_NAME, "body")
+    for _ in range(10):
+        body.send_keys(Keys.ARROW_RIGHT)
+    assert active(browser) == 4 and counter.text == "Step 5 of 5"
+    assert f"The first 5 of {len(e.steps)} steps" in browser.find_element(By.ID, "frames").text
+    assert browser.title.startswith("</title><script>")
+    skipped = [s.index for s in e.steps if s.skipped]
+    assert skipped, "the graph has a step backward skips"
+    page = path.read_text(encoding="utf-8")
+    assert page.count("<script") == 1
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == [], errors

@@ -2,9 +2,23 @@
 packages add (``nn`` adds ``train``) through the ``autograd_lite.commands`` entry point.
 
 - ``commands``: the parser, the built-in commands and the exit codes
+- ``args``: argument types with bounds, output paths, one-line messages (shared with plugins)
 - ``expr``: the formula parser (Python's ``ast`` against a whitelist, never ``eval``)
 """
 
-from .commands import EPILOG, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, main, positive_int
+from .args import (
+    PATH_ECHO,
+    check_output,
+    name_some,
+    output_path,
+    positive_int,
+    say,
+    shorten,
+    whole_number,
+    write_output,
+)
+from .commands import EPILOG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, main
 
-__all__ = ["EPILOG", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "main", "positive_int"]
+__all__ = ["EPILOG", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "PATH_ECHO", "UsageError",
+           "check_output", "main", "name_some", "output_path", "positive_int", "say", "shorten", "whole_number",
+           "write_output"]

@@ -6,17 +6,26 @@
 
 Exit codes: 0 success; 1 the work failed (a math domain error such as log(-1), a file that
 cannot be written, Graphviz missing); 2 a usage error (bad option, refused expression, bad
-NAME=VALUE). Errors go to stderr as one line.
+NAME=VALUE, a number out of its bounds); 130 interrupted (Ctrl-C), the shell's convention.
+
+Every message goes to stderr as one line through ``say``, which escapes what is not printable and
+cuts the line to ``MAX_LINE`` characters, whatever a message repeats (argparse's errors too, without
+the usage text). ``main`` is the one place that turns errors and Ctrl-C into a line and an exit code.
 
 Other packages add commands through the entry-point group ``autograd_lite.commands``: each
 entry names a function ``add(commands)`` that adds its subparser to ``commands`` (argparse's
 subparsers) with ``set_defaults(run=function)``; ``run(args)`` returns the exit code and may
-raise ``UsageError``. This is how ``nn`` adds ``train`` without ``autograd_lite`` importing ``nn``.
+raise ``UsageError`` (exit 2) or ``OSError``, ``ValueError``, ``ArithmeticError``, ``RuntimeError``
+(exit 1). The helpers here are for them too: ``whole_number`` and ``output_path`` (argparse types with
+bounds), ``check_output`` (before any work), ``write_output``, ``say``, ``shorten``, ``name_some``.
+This is how ``nn`` adds ``train`` without ``autograd_lite`` importing ``nn``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from importlib.metadata import entry_points
@@ -27,19 +36,33 @@ from .. import __version__
 from ..core.engine import Value
 from ..teaching.draw import draw, render
 from ..teaching.explain import explain
+from .args import (
+    ECHO,
+    PATH_ECHO,
+    check_output,
+    name_some,
+    output_path,
+    say,
+    shorten,
+    whole_number,
+    write_output,
+)
 from .expr import FUNCTIONS, ExpressionError, parse_assignments, parse_expression
 
 PROG = "autograd-lite"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 PLUGINS = "autograd_lite.commands"  # the entry-point group through which other packages add commands
+MAX_ARGUMENTS = 1000  # on one command line: 400 NAME=VALUE and options to spare (argparse slows as the square)
+MAX_PRECISION = 17  # significant digits: a float has no more
+DRAWN_BY = "made by autograd-lite draw"  # the first line of the DOT files draw writes (see _source_beside)
 
 EXPRESSION_HELP = (
     "a formula in Python syntax: numbers, variable names, + - * / **, unary minus and the functions "
     + ", ".join(sorted(FUNCTIONS))
-    + ' (quote it; start it with "--" if it begins with a minus sign)'
+    + ' (quote it; start it with "--" if it begins with a minus sign; at most 2,000 characters)'
 )
 EPILOG = ("exit codes: 0 success, 1 the computation or writing failed, 2 usage error "
-          "(bad option, refused expression, bad NAME=VALUE)")
+          "(bad option, refused expression, bad NAME=VALUE, a number out of bounds), 130 interrupted (Ctrl-C)")
 
 
 class UsageError(Exception):
@@ -47,58 +70,144 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with a hint for the one mistake it cannot explain: an expression starting with '-'."""
+    """argparse, with errors as one line (through ``say``), unknown arguments counted rather than all
+    repeated, and a hint for the one mistake it cannot explain: an expression starting with '-'."""
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {name_some(extras)}")
+        return parsed
 
     def error(self, message: str) -> NoReturn:
-        if "unrecognized arguments: -" in message or "expected one argument" in message:
+        message = re.sub(f"'([^']{{{ECHO + 1},}})'", lambda m: f"'{shorten(m[1])}'", message)  # values argparse quotes
+        if "unrecognized arguments: -" in message:
             message += ' (an expression that starts with a minus sign goes after "--": explain -- "-x*2" x=1)'
-        super().error(message)
+        elif "expected one argument" in message:
+            message += " (a value that starts with a minus sign goes after '=', as in --lr=-1)"
+        say(f"{self.prog}: error: {message} (see {self.prog} --help)")
+        self.exit(EXIT_USAGE)
+
+    def print_help(self, file: Any = None) -> None:
+        self.write(self.format_help(), file)
+
+    def write(self, text: str, file: Any = None) -> None:
+        """Help and version text: argparse would drop it silently on a full disk or a closed pipe."""
+        try:
+            write_output(text, None) if file is None else file.write(text)
+        except OSError as error:
+            say(f"{self.prog}: error: {error}")
+            self.exit(EXIT_FAILED)
+
+
+class _Version(argparse.Action):
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: str | None = None) -> None:
+        parser.write(f"{PROG} {__version__}\n")
+        parser.exit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit code.
+    """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit code (also for
+    ``--help`` and usage errors: it never raises ``SystemExit``, nor lets Ctrl-C out as a traceback).
 
     >>> main(["explain", "x*y", "x=2", "y=3", "--format", "text"]) # doctest: +ELLIPSIS
     Forward pass ...
     0
     """
-    parser = _parser()
-    args = parser.parse_args(argv)  # exits with 2 on a bad command line, printing the usage
+    name = PROG
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if len(argv) > MAX_ARGUMENTS:
+        say(f"{PROG}: error: {len(argv):,} arguments; the limit is {MAX_ARGUMENTS:,} (see {PROG} --help)")
+        return EXIT_USAGE
+    try:
+        try:
+            args = _parser().parse_args(argv)
+            name = f"{PROG} {args.command}"
+            code = _run(args, name)
+        except SystemExit as stop:  # --help, --version, an argparse error (reported), a plugin's sys.exit
+            code = _exit_code(stop.code, name)
+        return _flush_stdout(code, name)
+    except KeyboardInterrupt:
+        pass  # leaving the handler first frees the interrupted frames, so a progress bar ends its line
+    say(f"{name}: interrupted")
+    return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace, name: str) -> int:
     try:
         return args.run(args)
-    except UsageError as error:
-        print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
+    except (UsageError, ExpressionError) as error:
+        say(f"{name}: error: {error}")
         return EXIT_USAGE
-    except ExpressionError as error:
-        print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except (ValueError, ArithmeticError, OSError, RuntimeError) as error:
-        print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
+    except OSError as error:
+        say(f"{name}: error: {_os_message(error)}")
         return EXIT_FAILED
+    except MemoryError:
+        say(f"{name}: error: not enough memory")
+        return EXIT_FAILED
+    except (ValueError, ArithmeticError, RuntimeError) as error:
+        say(f"{name}: error: {error}")
+        return EXIT_FAILED
+
+
+def _exit_code(code: object, name: str) -> int:
+    if code is None or isinstance(code, int):
+        return code or EXIT_OK
+    say(f"{name}: error: {code}")
+    return EXIT_FAILED
+
+
+def _os_message(error: OSError) -> str:
+    if error.strerror and error.filename is not None:
+        return f"{shorten(os.fsdecode(error.filename), PATH_ECHO)}: {error.strerror}"
+    return str(error.strerror or error)
+
+
+def _flush_stdout(code: int, name: str) -> int:
+    """Flush standard output here, so a full disk or a closed pipe is one line and exit 1, not a message
+    from the interpreter at exit; then point the descriptor at /dev/null so the exit flush is quiet."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError) as error:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+        if code == EXIT_OK:
+            say(f"{name}: error: cannot write to standard output: {getattr(error, 'strerror', None) or error}")
+            return EXIT_FAILED
+    return code
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="See backpropagation work, one scalar at a time.", epilog=EPILOG)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    precision = dict(type=whole_number(1, MAX_PRECISION), default=4,
+                     help=f"significant digits shown, 1 to {MAX_PRECISION} (default 4)")
 
     p = commands.add_parser("explain", help="the chain rule for a formula, step by step", epilog=EPILOG,
                             description="Print the forward pass and every chain-rule step of backpropagation.")
     _formula_arguments(p)
     p.add_argument("--format", choices=("text", "md", "html"), default="text",
                    help="text for the terminal, md (Markdown with LaTeX), html (a walkthrough page)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
-    p.add_argument("--precision", type=int, default=4, help="significant digits shown (default 4)")
+    p.add_argument("-o", "--output", metavar="FILE", type=output_path, help="write to FILE instead of standard output")
+    p.add_argument("--precision", **precision)
     p.set_defaults(run=_explain)
 
     p = commands.add_parser("draw", help="the computation graph of a formula, as an image", epilog=EPILOG,
                             description="Draw the graph of a formula with each node's value and gradient.")
     _formula_arguments(p)
-    p.add_argument("-o", "--output", metavar="FILE",
-                   help="graph.svg / .png / .pdf (needs Graphviz) or .dot; without it the DOT source is printed")
+    p.add_argument("-o", "--output", metavar="FILE", type=output_path,
+                   help="graph.svg / .png / .pdf (needs Graphviz; the DOT source is also written, to graph.dot) "
+                        "or .dot; without it the DOT source is printed")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing graph.dot beside graph.svg that autograd-lite did not write")
     p.add_argument("--rankdir", choices=("LR", "TB", "RL", "BT"), default="LR", help="layout direction")
     p.add_argument("--no-grad", action="store_true", help="do not show gradients")
-    p.add_argument("--precision", type=int, default=4, help="significant digits shown (default 4)")
+    p.add_argument("--precision", **precision)
     p.add_argument("--highlight", metavar="NAME", help="thicken every path from variable NAME to the result")
     p.add_argument("--color-by", choices=("sign", "magnitude"), help="tint nodes by their gradient")
     p.set_defaults(run=_draw)
@@ -123,25 +232,15 @@ def _add_plugin(commands: Any, name: str, plugin: Any) -> None:
         def broken(args: argparse.Namespace) -> int:
             raise RuntimeError(f"the {name} command ({plugin.value}) could not be loaded: {reason}")
 
-        p = commands.add_parser(name, help=f"(could not be loaded: {reason[:60]})", add_help=False)
+        p = commands.add_parser(name, help=f"(could not be loaded: {shorten(reason, 60)})", add_help=False)
         p.add_argument("rest", nargs=argparse.REMAINDER)
         p.set_defaults(run=broken)
 
 
 def _formula_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("expression", metavar="EXPR", help=EXPRESSION_HELP)
-    p.add_argument("values", metavar="NAME=VALUE", nargs="*", help="the value of each variable, like x=1.5")
-
-
-def positive_int(text: str) -> int:
-    """An argparse ``type`` for whole numbers >= 1: ``positive_int("3") == 3``."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return n
+    p.add_argument("values", metavar="NAME=VALUE", nargs="*",
+                   help="the value of each variable, like x=1.5 (one per variable of EXPR)")
 
 
 # --- explain and draw -------------------------------------------------------------------------
@@ -150,47 +249,64 @@ def _formula(args: argparse.Namespace) -> tuple[Value, dict[str, Value]]:
     root, leaves = parse_expression(args.expression, values)
     unused = sorted(set(values) - set(leaves))
     if unused:
-        raise UsageError(f"{', '.join(unused)} {'is' if len(unused) == 1 else 'are'} not in the expression")
+        raise UsageError(f"{name_some(unused)} {'is' if len(unused) == 1 else 'are'} not in the expression")
     root.label = root.label or next(n for n in ("y", "f", "out", "result") if n not in leaves)
-    if not 1 <= args.precision <= 17:
-        raise UsageError(f"--precision must be from 1 to 17, got {args.precision}")
     return root, leaves
 
 
 def _explain(args: argparse.Namespace) -> int:
+    if args.output is not None:
+        check_output(args.output, "-o")
     root, _ = _formula(args)
     e = explain(root)
     if args.format == "html":
         text = e.to_html(precision=args.precision, title=f"Backpropagation through {args.expression}")
     else:
         text = (e.to_text if args.format == "text" else e.to_markdown)(precision=args.precision)
-    _emit(text + "\n", args.output)
+    write_output(text + "\n", args.output)
     return EXIT_OK
 
 
 def _draw(args: argparse.Namespace) -> int:
-    if args.output and Path(args.output).suffix.lower() not in (".svg", ".png", ".pdf", ".jpg", ".gif", ".dot", ".gv"):
-        raise UsageError(f"-o {args.output}: use a name ending in .svg, .png, .pdf, .jpg, .gif, .dot or .gv")
+    source = None
+    if args.output is not None:
+        if Path(args.output).suffix.lower() not in (".svg", ".png", ".pdf", ".jpg", ".gif", ".dot", ".gv"):
+            raise UsageError(f"-o {shorten(args.output, PATH_ECHO)}: use a name ending in "
+                             ".svg, .png, .pdf, .jpg, .gif, .dot or .gv")
+        source = _source_beside(check_output(args.output, "-o"), args.force)
     root, leaves = _formula(args)
     if args.highlight is not None and args.highlight not in leaves:
-        raise UsageError(f"--highlight {args.highlight}: not a variable of the expression ({', '.join(leaves)})")
+        raise UsageError(f"--highlight {shorten(args.highlight)}: not a variable of the expression "
+                         f"({name_some(leaves, 10)})")
     root.backward()
     graph = draw(root, rankdir=args.rankdir, show_grad=not args.no_grad, precision=args.precision,
                  highlight=leaves[args.highlight] if args.highlight else None, color_by=args.color_by)
     if args.output is None:
-        _emit(graph.source, None)
-    else:
-        path = render(graph, args.output)
-        print(f"wrote {path}", file=sys.stderr)
+        write_output(graph.source, None)
+        return EXIT_OK
+    graph.comment = DRAWN_BY  # so that the next draw may replace the file, and only then
+    path = render(graph, args.output)
+    say(f"wrote {path}" + (f" (and its DOT source, {source})" if source else ""))
     return EXIT_OK
 
 
-def _emit(text: str, output: str | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    Path(output).write_text(text, encoding="utf-8")
-    print(f"wrote {output}", file=sys.stderr)
+def _source_beside(image: Path, force: bool) -> Path | None:
+    """``render`` always writes an image's DOT source beside it (graph.svg -> graph.dot). Refuse to replace
+    a file there that an earlier draw did not write (its first line is ``// made by autograd-lite draw``)."""
+    if image.suffix.lower() in (".dot", ".gv"):
+        return None
+    source = image.with_suffix(".dot")
+    if force or not (source.exists() or source.is_symlink()):
+        return source
+    try:
+        with source.open(encoding="utf-8", errors="replace") as file:
+            if file.readline(200).strip() == f"// {DRAWN_BY}":
+                return source
+    except OSError:
+        pass
+    raise FileExistsError(f"-o {shorten(image, PATH_ECHO)} also writes the DOT source to {shorten(source, PATH_ECHO)}, "
+                          "which exists and was not made by autograd-lite draw; pass --force to replace it, "
+                          "or choose another name")
 
 
 if __name__ == "__main__":

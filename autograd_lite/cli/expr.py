@@ -9,6 +9,10 @@ the engine's functions (every one-input op of the op table: ``tanh``, ``exp``, `
 ``leaky_relu(x, slope)``, ``elu(x, alpha)``; ``sum(...)``, ``logsumexp(...)``,
 ``dot([w1, w2], [x1, x2])``). Anything else (attributes, subscripts, lambdas, keywords,
 ``__import__``, unknown names, exponents above 64 in size) raises ``ExpressionError``.
+
+Every message that repeats what the user typed goes through ``shorten`` (one line, printable,
+cut in the middle with an ellipsis) or ``name_some`` ("a, b, c and 997 more"), so no input makes
+a long error line.
 """
 
 from __future__ import annotations
@@ -21,14 +25,20 @@ from collections.abc import Callable, Mapping
 from ..core import engine
 from ..core.engine import Value
 from ..core.ops import BUILT_IN, OPS
+from .args import shorten
 
 MAX_LENGTH = 2000  # characters in an expression
 MAX_NODES = 400  # syntax-tree nodes: the graph stays small enough to draw and explain
 MAX_EXPONENT = 64.0  # |p| in x ** p: larger powers only overflow or underflow
+MAX_ASSIGNMENTS = MAX_NODES  # NAME=VALUE arguments: an expression of MAX_NODES parts cannot use more names
+
 
 
 class ExpressionError(ValueError):
     """An expression or a ``NAME=VALUE`` assignment that is not allowed, with the reason."""
+
+
+
 
 
 def _functions() -> dict[str, tuple[Callable, int, int]]:
@@ -61,16 +71,20 @@ def parse_expression(expression: str, variables: Mapping[str, float]) -> tuple[V
     if not isinstance(expression, str):
         raise ExpressionError(f"the expression must be a string, got {type(expression).__name__}")
     if len(expression) > MAX_LENGTH:
-        raise ExpressionError(f"the expression is {len(expression)} characters long; the limit is {MAX_LENGTH}")
+        raise ExpressionError(f"the expression is {len(expression):,} characters long; the limit is {MAX_LENGTH:,}")
+    bad = next((i for i, c in enumerate(expression) if "\ud800" <= c <= "\udfff" or c == "\0"), None)
+    if bad is not None:  # bytes that were not UTF-8 on the command line arrive as lone surrogates
+        what = "a null byte" if expression[bad] == "\0" else "a byte that is not UTF-8 text"
+        raise ExpressionError(f"the expression contains {what} at column {bad + 1}")
     for name in variables:
         check_name(name)
     try:
         tree = ast.parse(expression.strip(), mode="eval")
     except SyntaxError as error:
         where = f" at column {error.offset}" if error.offset else ""
-        raise ExpressionError(f"not a valid expression{where}: {error.msg}") from None
-    except (RecursionError, MemoryError, ValueError):
-        raise ExpressionError("the expression is nested too deeply or contains a null byte") from None
+        raise ExpressionError(f"not a valid expression{where}: {shorten(error.msg, 80)}") from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError("the expression is nested too deeply") from None
     size = sum(1 for _ in ast.walk(tree))
     if size > MAX_NODES:
         raise ExpressionError(f"the expression has {size} parts; the limit is {MAX_NODES}")
@@ -89,22 +103,27 @@ def parse_assignments(items: list[str]) -> dict[str, float]:
 
     >>> parse_assignments(["x=1", "b=-0.2"])
     {'x': 1.0, 'b': -0.2}
+
+    At most ``MAX_ASSIGNMENTS`` of them: an expression that may have ``MAX_NODES`` parts cannot use more.
     """
+    if len(items) > MAX_ASSIGNMENTS:
+        raise ExpressionError(f"{len(items):,} NAME=VALUE arguments; the limit is {MAX_ASSIGNMENTS} "
+                              "(an expression cannot use more variables)")
     values: dict[str, float] = {}
     for item in items:
         name, sep, text = item.partition("=")
         name, text = name.strip(), text.strip()
         if not sep or not text:
-            raise ExpressionError(f"expected NAME=VALUE (like x=1.5), got {item!r}")
+            raise ExpressionError(f"expected NAME=VALUE (like x=1.5), got '{shorten(item)}'")
         check_name(name)
         if name in values:
-            raise ExpressionError(f"{name} is given twice")
+            raise ExpressionError(f"{shorten(name)} is given twice")
         try:
             value = float(text)
         except ValueError:
-            raise ExpressionError(f"the value of {name} must be a number, got {text!r}") from None
+            raise ExpressionError(f"the value of {shorten(name)} must be a number, got '{shorten(text)}'") from None
         if not math.isfinite(value):
-            raise ExpressionError(f"the value of {name} must be a finite number, got {text!r}")
+            raise ExpressionError(f"the value of {shorten(name)} must be a finite number, got '{shorten(text)}'")
         values[name] = value
     return values
 
@@ -112,9 +131,10 @@ def parse_assignments(items: list[str]) -> dict[str, float]:
 def check_name(name: str) -> None:
     """A variable name must be a plain identifier that is not a keyword or a function name."""
     if not isinstance(name, str) or not name.isidentifier() or not name.isascii():
-        raise ExpressionError(f"{name!r} is not a valid variable name (letters, digits, _; no leading digit)")
+        shown = shorten(name) if isinstance(name, str) else type(name).__name__
+        raise ExpressionError(f"'{shown}' is not a valid variable name (ASCII letters, digits, _; no leading digit)")
     if keyword.iskeyword(name) or name.startswith("__"):
-        raise ExpressionError(f"{name!r} cannot be a variable name")
+        raise ExpressionError(f"'{shorten(name)}' cannot be a variable name")
     if name in FUNCTIONS:
         raise ExpressionError(f"{name!r} is a function; pick another variable name")
 
@@ -140,8 +160,8 @@ class _Builder:
                 return self.leaves[node.id]
             if node.id in FUNCTIONS:
                 raise ExpressionError(f"{node.id} is a function: call it, as in {node.id}(x)")
-            raise ExpressionError(f"unknown name {node.id!r} at column {node.col_offset + 1}; "
-                                  f"give it a value with {node.id}=NUMBER")
+            raise ExpressionError(f"unknown name '{shorten(node.id)}' at column {node.col_offset + 1}; "
+                                  f"give it a value with {shorten(node.id)}=NUMBER")
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             operand = self.build(node.operand)
             return -operand if isinstance(node.op, ast.USub) else operand
@@ -165,7 +185,7 @@ class _Builder:
 
     def call(self, node: ast.Call) -> Value:
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            what = node.func.id if isinstance(node.func, ast.Name) else _describe(node.func)
+            what = shorten(node.func.id) if isinstance(node.func, ast.Name) else _describe(node.func)
             raise ExpressionError(f"cannot call {what}; the functions are {', '.join(sorted(FUNCTIONS))}")
         name = node.func.id
         function, least, most = FUNCTIONS[name]
@@ -205,7 +225,7 @@ class _Builder:
     def number(node: ast.Constant) -> float:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ExpressionError(f"{value!r:.40} is not allowed: only real numbers")
+            raise ExpressionError(f"{shorten(repr(value))} is not allowed: only real numbers")
         try:
             value = float(value)
         except OverflowError:

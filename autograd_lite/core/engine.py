@@ -22,7 +22,7 @@ from typing import Any, Union
 import numpy as np
 
 from . import scalar_math
-from .errors import MATH_ERRORS, describe_failure, reworded
+from .errors import MATH_ERRORS, describe_failure, reworded, short
 from .grad_mode import is_grad_enabled
 from .grad_mode import modes as _modes
 from .handwritten import HAND_WRITTEN, MicrogradNames, make_hand_written
@@ -208,9 +208,9 @@ class Value(MicrogradNames):
         return NotImplemented if o is None else self.data >= o
 
     def __repr__(self) -> str:
-        extra = f", label={self.label!r}" if self.label else ""
+        extra = f", label={short(self.label)!r}" if self.label else ""
         if self.op == HAND_WRITTEN:
-            extra += f", op={self.param.symbol!r} (hand-written)"
+            extra += f", op={short(self.param.symbol)!r} (hand-written)"
         elif self.op:
             extra += f", op={self.op!r}"
         return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{extra})"

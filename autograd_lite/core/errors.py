@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)  # what a failing op raises
 
 
+def short(text: str, limit: int = 60) -> str:
+    """A user's text (a label) cut to ``limit`` characters for a message: ``short("x" * 100)[-4:] == "x..."``."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def reworded(error: Exception, message: str) -> Exception:
     """A math error carrying the engine's ``message``. Python's own errors get a new one of the same type;
     a user's own exception class (raised by their op or ``_backward``) is kept as it is, so they can
@@ -42,7 +47,7 @@ def describe_failure(op: Op, inputs: tuple[Value, ...], param: Any, reason: str,
     names = op.operand_names(len(inputs))
     shown = []
     for name, v in zip(names, inputs):
-        shown.append(f"{name} = {v.data!r}" + (f" ({v.label!r})" if v.label else ""))
+        shown.append(f"{name} = {v.data!r}" + (f" ({short(v.label)!r})" if v.label else ""))
     where = op.show(names, param)
     return f"{op.name}: {what} {where} with {', '.join(shown)}: {reason}"
 

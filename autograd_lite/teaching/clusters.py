@@ -82,7 +82,7 @@ def _named_parameters(model: Any) -> list[tuple[str, Value]]:
 def module_of(name: str) -> str:
     """The module a parameter lives in: "layers.0.neurons.3.w.1" -> "layers.0.neurons.3"."""
     parts = name.split(".")
-    while parts and parts[-1].isdigit():
+    while parts and is_index(parts[-1]):
         parts.pop()
     return ".".join(parts[:-1])
 
@@ -100,7 +100,7 @@ def _common(modules: set[str]) -> str:
 def ancestors(module: str) -> list[str]:
     """The named modules that contain ``module``, outermost first: a.0.b.3 -> [a.0]."""
     parts = module.split(".")
-    return [".".join(parts[:k]) for k in range(1, len(parts)) if not parts[k].isdigit()]
+    return [".".join(parts[:k]) for k in range(1, len(parts)) if not is_index(parts[k])]
 
 
 @dataclass
@@ -156,8 +156,8 @@ def find_layers(order: list[Value], clusters: Clusters) -> list[LayerSummary]:
         layer.z.append(zs)
         layer.a.append(as_)
         own = params.get(neuron, [])
-        layer.weights.append([v for name, v in own if name.split(".")[-1].isdigit()])
-        layer.biases.extend(v for name, v in own if not name.split(".")[-1].isdigit())
+        layer.weights.append([v for name, v in own if is_index(name.split(".")[-1])])
+        layer.biases.extend(v for name, v in own if not is_index(name.split(".")[-1]))
         layer.activation = layer.activation or activations[0]
     return list(grouped.values())
 
@@ -169,14 +169,25 @@ def _layer_of(neuron: str) -> str:
     if outer:
         return outer[-1]
     parts = neuron.split(".") if neuron else []
-    while parts and parts[-1].isdigit():  # "neurons.3": an item of the model's list "neurons" ...
+    while parts and is_index(parts[-1]):  # "neurons.3": an item of the model's list "neurons" ...
         parts.pop()
     return ".".join(parts[:-1])  # ... so the model itself
 
 
 def natural_key(name: str) -> tuple:
     """Sort key that puts "neurons.10" after "neurons.9"."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in name.split("."))
+    return tuple((0, int(part), "") if is_index(part) else (1, 0, part) for part in name.split("."))
+
+
+def is_index(part: str) -> bool:
+    """True for a list index in a parameter's dotted name ("3" in "neurons.3").
+
+    >>> is_index("12"), is_index("¹"), is_index("w")
+    (True, False, False)
+
+    ASCII digits only: ``"¹".isdigit()`` is True, but it is no index, and ``int("¹")`` fails.
+    """
+    return part.isascii() and part.isdigit()
 
 
 def _softmax_of(z: Value, users: dict[Value, list[Value]]) -> Value | None:

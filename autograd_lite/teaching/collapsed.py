@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import graphviz
@@ -18,6 +17,8 @@ from ..core.engine import Value
 from .clusters import Clusters, find_layers, layer_inputs
 from .diagram import LEAF, new_graph
 from .formatting import node_names, number
+from .labels import dot_html
+from .labels import name as shown
 
 _SHOWN = 4  # vector entries printed in a layer box before "..."
 
@@ -37,7 +38,8 @@ def collapsed(root: Value, order: list[Value], clusters: Clusters, rankdir: str,
     previous = "inputs"
     for i, layer in enumerate(found):
         rows = [
-            (layer.name or "layer", f"{len(layer.weights[0])} → {len(layer.neurons)}, {layer.activation or 'linear'}"),
+            (shown(layer.name) or "layer",
+             f"{len(layer.weights[0])} → {len(layer.neurons)}, {layer.activation or 'linear'}"),
             (f"W ({len(layer.neurons)}×{len(layer.weights[0])})", f"max |w| {num(_max_abs(layer.weights))}"),
             ("dL/dW = δ aᵀ", f"max |.| {num(_max_abs(layer.weights, grad))}" if grad else ""),
             (f"b ({len(layer.biases)})", _vector([b.data for b in layer.biases], num)),
@@ -81,6 +83,6 @@ def _matrix(rows: list[list[float]], num: Any) -> str:
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
-    cells = "".join(f'<tr><td align="left"><b>{html.escape(k)}</b></td><td align="left">{html.escape(v)}</td></tr>'
+    cells = "".join(f'<tr><td align="left"><b>{dot_html(k)}</b></td><td align="left">{dot_html(v)}</td></tr>'
                     for k, v in rows)
     return f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="4">{cells}</table>>'

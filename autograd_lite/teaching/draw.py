@@ -13,9 +13,9 @@ path from ``w`` to the root; ``color_by="sign"`` / ``"magnitude"`` tints boxes b
 
 from __future__ import annotations
 
-import html
 import math
 import os
+import re
 import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -26,6 +26,7 @@ import graphviz
 from ..core.engine import Value
 from ..core.graph import topological_order
 from ..core.handwritten import is_hand_written, op_symbol
+from . import labels
 from .clusters import Clusters, ancestors, natural_key
 from .collapsed import collapsed
 from .diagram import CONSTANT, LEAF, NEGATIVE, PATH, POSITIVE, RESULT, grad_of, new_graph
@@ -89,8 +90,8 @@ def draw(
         target = place(clusters.of.get(node) if clusters else None)
         target.node(f"n{i}", label=style.box(node, clusters), id=f"n{i}", **style.box_attrs(node))
         if node.inputs:
-            symbol = op_symbol(node)
-            target.node(f"n{i}op", label=html.escape(symbol), id=f"n{i}op",
+            symbol = labels.name(op_symbol(node))  # a hand-made node's is the user's text
+            target.node(f"n{i}op", label=labels.dot_text(symbol), id=f"n{i}op",
                         shape="circle" if len(symbol) <= 4 else "ellipse",
                         **style.op_attrs(node))
     finish()
@@ -140,6 +141,8 @@ def render(graph: graphviz.Digraph, path: str | os.PathLike) -> Path:
     except graphviz.CalledProcessError as error:
         message = (error.stderr or b"").decode(errors="replace").strip().splitlines()
         raise RuntimeError(f"dot failed on {source}: {message[-1] if message else error}") from None
+    except OSError as error:  # dot stopped reading its input (a broken pipe): say so, not where Python noticed
+        raise RuntimeError(f"dot stopped before reading all of {source}: {error}") from None
     return path
 
 
@@ -161,11 +164,12 @@ class _Style:
 
     def box(self, v: Value, clusters: Clusters | None = None) -> str:
         name = self.names[v]
-        if clusters is not None and v in clusters.params and clusters.of.get(v):
-            name = name.removeprefix(clusters.of[v] + ".")  # the box around it already says whose
+        module = clusters.of.get(v) if clusters is not None and v in clusters.params else None
+        if module and v.label.startswith(module + "."):  # the box around it already says whose
+            name = labels.name(v.label[len(module) + 1:])
         cells = []
         if self.show_names:
-            cells.append(f"<b>{html.escape(name)}</b>" if v.label or v.inputs else "")
+            cells.append(f"<b>{labels.dot_html(name)}</b>" if v.label or v.inputs else "")
         cells.append(f"data {self.number(v.data)}")
         if self.show_grad:
             grey = "#334155" if self.color_by else "#64748b"
@@ -243,13 +247,14 @@ def _nested(graph: graphviz.Digraph, clusters: Clusters | None) -> tuple[Any, An
     "layers.0.neurons.3" ("layers" and "layers.0.neurons" are only lists, so they get none).
     """
     boxes: dict[str, graphviz.Digraph] = {}
+    ids: set[str] = set()
 
     def place(module: str | None) -> graphviz.Digraph:
         if module is None:
             return graph
         for prefix in ancestors(module) + [module]:
             if prefix not in boxes:
-                boxes[prefix] = _cluster(prefix)
+                boxes[prefix] = _cluster(prefix, ids)
         return boxes[module]
 
     def finish() -> None:
@@ -261,9 +266,18 @@ def _nested(graph: graphviz.Digraph, clusters: Clusters | None) -> tuple[Any, An
     return place, finish
 
 
-def _cluster(module: str) -> graphviz.Digraph:
+def _cluster(module: str, ids: set[str]) -> graphviz.Digraph:
+    """The box of one module. Its DOT name is made of letters, digits and _ (a parameter name may hold any text,
+    a trailing backslash included, which the DOT source cannot quote); one that is taken gets a number."""
     depth = module.count(".")
-    sub = graphviz.Digraph(name="cluster_" + module.replace(".", "_"))
-    sub.attr(label=module, style="rounded,filled", fillcolor="#eef2ff" if depth < 2 else "#f8fafc",
-             color="#94a3b8", fontsize="10", fontcolor="#334155", labeljust="l")
+    base = name = "cluster_" + re.sub(r"\W", "_", module, flags=re.ASCII)[:60]
+    k = 1
+    while name in ids:
+        k += 1
+        name = f"{base}_{k}"
+    ids.add(name)
+    sub = graphviz.Digraph(name=name)
+    sub.attr(label=labels.dot_text(labels.name(module)), style="rounded,filled",
+             fillcolor="#eef2ff" if depth < 2 else "#f8fafc", color="#94a3b8", fontsize="10", fontcolor="#334155",
+             labeljust="l")
     return sub

@@ -19,14 +19,18 @@ import re
 from dataclasses import dataclass, field
 
 from ..core import scalar_math
+from ..core.backprop import grad
 from ..core.engine import Value, as_float
 from ..core.errors import MATH_ERRORS, describe_backward_failure, reworded
 from ..core.graph import topological_order
-from ..core.handwritten import is_hand_written, op_of
+from ..core.handwritten import contributions, is_hand_written, op_of, op_symbol
+from ..core.ops import Op
+from . import labels
 from .explain_text import to_markdown, to_text
 from .formatting import factor, latex_var, node_names, number
 
 _SHOWN_INPUTS = 6  # an n-ary node with more inputs is listed as "first, ..., last"
+_WORD = re.compile(r"\b\w+\b")  # a name in a formula: an operand ("x_3", "u"), "y", or a function
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,8 @@ class Step:
     """One edge ``input -> node`` of the backward pass: the chain rule applied once.
 
     ``contribution = local * upstream`` is what this edge adds to d root / d input; ``total`` is
-    d root / d input after adding it, final when ``count == users``.
+    d root / d input after adding it, final when ``count == users``. Where the upstream gradient is 0,
+    ``backward`` skips the node, so the step is ``skipped``: no local derivative, nothing added.
     """
 
     index: int  # 1-based, in backward order
@@ -59,12 +64,12 @@ class Step:
     expression: str  # the op in the formula's names: "tanh(u)", "a * b"
     partial: str  # d expression / d variable, from the op table: "1 - tanh(u)^2"
     variable: str  # the formula's name for this input: "u", "a", "x_3"
-    bindings: str  # which node each formula name stands for: "a = w, b = x"
+    pairs: tuple[tuple[str, str], ...]  # which node each formula name stands for: (("a", "w"), ("b", "x"))
     evaluated: str  # the partial with the numbers put in: "1 - tanh(0.3)^2" ("" for a hand-made node)
     param: float | None  # the op's constant (exponent, slope), if any
-    local: float  # d node / d input
+    local: float | None  # d node / d input; None where backward skips the node (``skipped``)
     upstream: float  # d root / d node
-    contribution: float  # local * upstream
+    contribution: float  # local * upstream (0.0 where skipped)
     total: float  # d root / d input so far
     count: int  # this is contribution number `count` ...
     users: int  # ... of `users` that input receives
@@ -73,6 +78,20 @@ class Step:
     def final(self) -> bool:
         """True when ``total`` is the input's complete gradient."""
         return self.count == self.users
+
+    @property
+    def skipped(self) -> bool:
+        """True when the upstream gradient is 0: ``backward`` skips the node and computes none of its derivatives.
+
+        >>> x = Value(2.0, label="x"); [s.skipped for s in explain(0 * x.log()).steps]
+        [False, False, True]
+        """
+        return self.local is None
+
+    @property
+    def bindings(self) -> str:
+        """Which node each formula name stands for, as text: ``"a = w, b = x"``."""
+        return ", ".join(f"{v} = {name}" for v, name in self.pairs)
 
 
 @dataclass
@@ -116,20 +135,27 @@ class Explanation:
     def to_markdown(self, precision: int = 4) -> str:
         """Markdown with LaTeX formulas (``$...$``), as Jupyter and GitHub display it.
 
-        >>> print(explain(Value(2.0, label="x").exp()).to_markdown().splitlines()[-1][:48])
-        1. edge `x` → `v1`: $\\frac{\\partial \\mathrm{v1}}
+        >>> print(explain(Value(2.0, label="x").exp()).to_markdown().splitlines()[-1][:70])
+        1. edge <code>x</code> → <code>v1</code>: $\\frac{\\partial \\mathrm{v1}}
         """
         return to_markdown(self, precision)
 
-    def to_html(self, precision: int = 4, title: str = "Backpropagation, step by step") -> str:
+    def to_html(self, precision: int = 4, title: str = "Backpropagation, step by step", *,
+                max_diagram_nodes: int | None = None, max_frames: int | None = None) -> str:
         """A self-contained HTML page: one frame per step, the diagram with the current edge lit.
 
         >>> explain(Value(2.0, label="x").tanh()).to_html().count('<section class="frame"')
         1
-        """
-        from .walkthrough import to_html
 
-        return to_html(self, precision=precision, title=title)
+        A graph of more than ``max_diagram_nodes`` nodes (default ``walkthrough.DIAGRAM_NODES``, 600) is not
+        drawn, and at most ``max_frames`` steps (default ``walkthrough.FRAMES``, 1,000) get a frame; the page
+        says what it left out.
+        """
+        from . import walkthrough
+
+        limits = {"max_diagram_nodes": max_diagram_nodes, "max_frames": max_frames}
+        return walkthrough.to_html(self, precision=precision, title=title,
+                                   **{k: v for k, v in limits.items() if v is not None})
 
     def __str__(self) -> str:
         return self.to_text()
@@ -154,6 +180,9 @@ def explain(root: Value, gradient: float = 1.0) -> Explanation:
         raise TypeError(f"explain: root must be a Value, got {type(root).__name__}")
     seed = as_float(gradient, "explain(gradient)")
     order = topological_order(root)
+    # backward's own reverse pass first: the gradients are its numbers, and what it refuses (an overflow,
+    # a derivative out of its domain) is refused here with its exception and its message
+    grads = {node: 0.0 + g.data for node, g in zip(order, grad(root, order, gradient=seed))}  # 0.0 +: as .grad
     names = node_names(order)
     forward = [_line(node, names) for node in _reading_order(order)]
 
@@ -162,50 +191,79 @@ def explain(root: Value, gradient: float = 1.0) -> Explanation:
         for x in node.inputs:
             users[x] = users.get(x, 0) + 1
 
-    grads = dict.fromkeys(order, 0.0)
-    grads[root] = seed
+    totals = dict.fromkeys(order, 0.0)  # d root / d node so far, added up in backward's order
+    totals[root] = seed
     received: dict[Value, int] = {}
     steps: list[Step] = []
-    for node in reversed(order):  # every user of a node comes before it, so grads[node] is complete
+    for node in reversed(order):  # every user of a node comes before it, so totals[node] is complete
         if not node.inputs:
             continue
         op = op_of(node)  # a hand-made node (micrograd's way) gets its partials from its _backward
         by_hand = is_hand_written(node)
         param = None if by_hand else node.param
         xs = tuple(x.data for x in node.inputs)
-        try:
-            partials = op.local(scalar_math, xs, node.data, param)
-        except MATH_ERRORS as error:
-            raise reworded(error, describe_backward_failure(node, str(error))) from None
+        upstream = totals[node]
+        # backward skips a node nothing flows back through (0 times any local derivative adds nothing), and
+        # never computes its derivatives, which may be inf there (log at 5e-324): such a step shows no local value
+        partials, shares = (None,) * len(xs), (0.0,) * len(xs)
+        if upstream != 0.0:
+            partials, shares = _partials(node, op, xs, param, upstream, by_hand)
         variables = op.operand_names(len(xs))
         shown = op.show(_abbreviate(variables), param)
-        shown_latex = op.show([r"\dots" if v == "..." else latex_var(v) for v in _abbreviate(variables)],
-                              param, latex=True)
+        shown_latex = (_hand_written_latex(node, _abbreviate(variables)) if by_hand else
+                       op.show([r"\dots" if v == "..." else latex_var(v) for v in _abbreviate(variables)],
+                               param, latex=True))
+        if by_hand:  # its symbol is the user's text
+            shown = labels.printable(shown)
         values = dict(zip(variables, xs), y=node.data)
         if op.param_name:  # the constant's name in the op table's formulas
             values[op.param_name] = param
-        bindings = ", ".join(f"{v} = {names[x]}" for v, x in zip(variables, node.inputs) if v != names[x])
-        for i, (x, d) in enumerate(zip(node.inputs, partials)):
-            d = float(d)
-            contribution = d * grads[node]
-            grads[x] += contribution
+        pairs = tuple((v, names[x]) for v, x in zip(variables, node.inputs) if v != names[x])
+        index = {v: k for k, v in enumerate(variables)} if not op.arity else {}
+        for i, (x, d, share) in enumerate(zip(node.inputs, partials, shares)):
+            if d is not None:
+                totals[x] += share
             received[x] = received.get(x, 0) + 1
             v = variables[i]
             partial = op.partial(i, len(xs))
             if not op.arity:  # n-ary: name this input and every operand the partial uses ("x_1" for w_1)
-                bindings = _bindings(variables, node.inputs, names, i, partial, names[node])
+                pairs = _bindings(variables, index, node.inputs, names, i, partial, names[node])
             steps.append(Step(
                 index=len(steps) + 1, node=node, input=x, position=i, name=names[node], input_name=names[x],
                 op=op.name,
                 formula=f"d{_wrap(shown)}/d{v} = {partial}",
                 formula_latex=rf"\frac{{\partial {_wrap(shown_latex)}}}{{\partial {latex_var(v)}}}"
                               f" = {op.partial(i, len(xs), latex=True)}",
-                expression=shown, partial=partial, variable=v, bindings=bindings,
+                expression=shown, partial=partial, variable=v, pairs=pairs,
                 evaluated="" if by_hand else _substitute(partial, values), param=param,
-                local=d, upstream=grads[node], contribution=contribution, total=grads[x],
+                local=None if d is None else float(d), upstream=upstream, contribution=share, total=totals[x],
                 count=received[x], users=users[x],
             ))
     return Explanation(root=root, names=names, forward=forward, steps=steps, grads=grads)
+
+
+def _partials(node: Value, op: Op, xs: tuple[float, ...], param: object, upstream: float,
+              by_hand: bool) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The local derivatives of ``node`` and what each input gets, computed as ``backward`` computes them."""
+    try:
+        if by_hand:  # backward runs the closure with out.grad = upstream; dividing by it would not be the same float
+            return contributions(node, 1.0), contributions(node, upstream)
+        partials = op.local(scalar_math, xs, node.data, param)
+        return partials, tuple(d * upstream for d in partials)
+    except MATH_ERRORS as error:
+        raise reworded(error, describe_backward_failure(node, str(error))) from None
+
+
+def _hand_written_latex(node: Value, operands: list[str]) -> str:
+    """A hand-made node's expression in LaTeX. Its symbol is the user's text (``Value(t, (x,), "<b>")``), so it
+    is escaped here for LaTeX; micrograd's own symbols read as the op table writes them."""
+    symbol = op_symbol(node)
+    variables = [r"\dots" if v == "..." else latex_var(v) for v in operands]
+    if len(variables) == 2 and symbol in ("+", "-", "*", "/", "**"):
+        return op_of(node).show(variables, latex=True)
+    if len(variables) == 1 and symbol.startswith("**"):  # micrograd's power: '**2'
+        return f"{variables[0]}^{{{labels.latex_escape(symbol[2:])}}}"
+    return rf"\operatorname{{{labels.latex_escape(symbol)}}}({', '.join(variables)})"
 
 
 def _reading_order(order: list[Value]) -> list[Value]:
@@ -226,12 +284,17 @@ def _reading_order(order: list[Value]) -> list[Value]:
 
 
 # --- names -----------------------------------------------------------------------------
-def _bindings(variables: list[str], inputs: tuple[Value, ...], names: dict[Value, str], i: int, partial: str,
-              result: str) -> str:
-    """"w_1 = w.0, x_1 = 1": input i of an n-ary node, then the operands (and y, the result) its partial uses."""
-    used = [i] + [k for k, v in enumerate(variables) if k != i and re.search(rf"\b{v}\b", partial)]
-    pairs = [(variables[k], names[inputs[k]]) for k in used] + ([("y", result)] if re.search(r"\by\b", partial) else [])
-    return ", ".join(f"{v} = {name}" for v, name in pairs if v != name)
+def _bindings(variables: list[str], index: dict[str, int], inputs: tuple[Value, ...], names: dict[Value, str],
+              i: int, partial: str, result: str) -> tuple[tuple[str, str], ...]:
+    """(w_1, w.0), (x_1, 1): input i of an n-ary node, then the operands (and y, the result) its partial uses.
+
+    ``index`` maps each formula name to its input position; the partial is read word by word, so a node with
+    thousands of inputs costs the length of one formula per step, not the number of inputs.
+    """
+    words = dict.fromkeys(_WORD.findall(partial))
+    used = [i] + sorted(index[w] for w in words if w in index and index[w] != i)
+    pairs = [(variables[k], names[inputs[k]]) for k in used] + ([("y", result)] if "y" in words else [])
+    return tuple((v, name) for v, name in pairs if v != name)
 
 
 def _abbreviate(names: list[str]) -> list[str]:
@@ -246,22 +309,25 @@ def _abbreviate(names: list[str]) -> list[str]:
 def _line(node: Value, names: dict[Value, str]) -> Line:
     if not node.inputs:
         return Line(node, names[node], "", node.data)
-    param = None if is_hand_written(node) else node.param
-    return Line(node, names[node], op_of(node).show(_abbreviate([names[x] for x in node.inputs]), param), node.data)
+    operands = _abbreviate([names[x] for x in node.inputs])
+    if is_hand_written(node):  # its symbol is the user's text
+        return Line(node, names[node], labels.printable(op_of(node).show(operands)), node.data)
+    return Line(node, names[node], op_of(node).show(operands, node.param), node.data)
 
 
 # --- formatting --------------------------------------------------------------------------
 def _substitute(formula: str, values: dict[str, float]) -> str:
     """Put numbers in for the operand names of a text formula ("1 - tanh(u)^2" -> "1 - tanh(0.3)^2")."""
     def put(match: re.Match) -> str:
+        if match.group(0) not in values:  # a function's name ("tanh"), not an operand
+            return match.group(0)
         x = values[match.group(0)]
         enclosed = formula[match.start() - 1:match.start()] == "(" and formula[match.end():match.end() + 1] == ")"
         return factor(x, 4) if not enclosed else number(x, 4)
 
     if formula.strip() in values:  # the partial is one operand ("b", "x_2"): just its number
         return number(values[formula.strip()], 4)
-    pattern = r"\b(" + "|".join(re.escape(k) for k in sorted(values, key=len, reverse=True)) + r")\b"
-    return re.sub(pattern, put, formula)
+    return _WORD.sub(put, formula)  # word by word: the formula's length, not one pattern per operand
 
 
 def _wrap(expression: str) -> str:

@@ -7,24 +7,16 @@
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from . import labels
 from .formatting import factor, latex_var, number, param_binding
 
 if TYPE_CHECKING:
     from .explain import Explanation
 
-
-def _latex_text(text: str) -> str:
-    """Escape a plain string for ``\\mathrm{...}``."""
-    return re.sub(r"([_#%&${}])", r"\\\1", text)
-
-
-def _latex_bindings(bindings: str, tex: Any) -> str:
-    """"a = w, b = x" -> "a = \\mathrm{w},\\ b = \\mathrm{x}" (formula names in math italics, node names upright)."""
-    pairs = (part.partition(" = ") for part in bindings.split(", "))
-    return r",\ ".join(f"{latex_var(var)} = {tex(name)}" for var, _, name in pairs)
+SKIPPED = "not computed: nothing flows back through {name} (its upstream gradient is 0), so backward skips it"
+"""What a step says in place of its local derivative where ``backward`` skips the node (``Step.skipped``)."""
 
 
 def _d(top: str, bottom: str) -> str:
@@ -47,11 +39,17 @@ def to_text(e: Explanation, precision: int) -> str:
         out.append(f"{s.index:>3}. edge {s.input_name} -> {s.name}  ({s.name} = {e.expression(s.node)})")
         with_ = f"  with {where}" if where else ""
         out.append(f"     local     {_d(s.name, s.input_name)} = {s.formula}{with_}")
-        value = num(s.local)
-        shown = s.evaluated and s.evaluated != value  # "" for a hand-made node: no formula to fill in
-        out.append(f"               = {s.evaluated} = {value}" if shown else f"               = {value}")
+        if s.skipped:
+            out.append(f"               {SKIPPED.format(name=s.name)}")
+        else:
+            value = num(s.local)
+            shown = s.evaluated and s.evaluated != value  # "" for a hand-made node: no formula to fill in
+            out.append(f"               = {s.evaluated} = {value}" if shown else f"               = {value}")
         out.append(f"     upstream  {_d(root, s.name)} = {num(s.upstream)}")
-        out.append(f"     product   {num(s.upstream)} * {factor(s.local, precision)} = {num(s.contribution)}")
+        if s.skipped:
+            out.append("     product   skipped: adds nothing")
+        else:
+            out.append(f"     product   {num(s.upstream)} * {factor(s.local, precision)} = {num(s.contribution)}")
         out.append(f"     total     {_d(root, s.input_name)} = {num(s.total)}  ({share})")
     leaves = [line for line in e.forward if not line.node.inputs and line.node.label]
     if leaves:
@@ -62,25 +60,31 @@ def to_text(e: Explanation, precision: int) -> str:
 
 
 def to_markdown(e: Explanation, precision: int) -> str:
+    """Every name and expression is the user's text: escaped for Markdown (``labels.markdown_code``) and for LaTeX
+    (``labels.latex``), so a label such as ``<img onerror=...>`` shows as text and never becomes HTML."""
     num = lambda x: number(x, precision)
-    tex = lambda name: rf"\mathrm{{{_latex_text(name)}}}"
-    frac = lambda top, bottom: rf"\frac{{\partial {tex(top)}}}{{\partial {tex(bottom)}}}"
+    code = labels.markdown_code
+    frac = lambda top, bottom: rf"\frac{{\partial {labels.latex(top)}}}{{\partial {labels.latex(bottom)}}}"
     root = e.names[e.root]
     out = ["**Forward pass** (each node after its inputs)", "", "| node | computed as | value |", "|---|---|---|"]
     for line in e.forward:
-        expression = f"`{line.expression}`" if line.expression else "leaf"
-        out.append(f"| `{line.name}` | {expression} | {num(line.value)} |")
+        expression = code(line.expression) if line.expression else "leaf"
+        out.append(f"| {code(line.name)} | {expression} | {num(line.value)} |")
     seed = f"${frac(root, root)} = {num(e.grads[e.root])}$"
     out += ["", f"**Backward pass**: the chain rule, one edge at a time, from {seed}", ""]
     for s in e.steps:
         share = f"{s.count} of {s.users}" + (", final" if s.final else "")
-        out.append(
-            f"{s.index}. edge `{s.input_name}` → `{s.name}`: "
-            f"${frac(s.name, s.input_name)} = {s.formula_latex}"
-            + ("$ " if s.partial.strip() == num(s.local) else f" = {num(s.local)}$ ")  # no "= 1 = 1"
-            + (f"(with ${_latex_bindings(s.bindings, tex)}$); " if s.bindings else "; ")
-            + f"${frac(root, s.input_name)} \\mathrel{{+}}= {num(s.upstream)} \\cdot {factor(s.local, precision)}"
-            f" = {num(s.contribution)}$, "
-            f"total ${num(s.total)}$ ({share})"
-        )
+        local = f"${frac(s.name, s.input_name)} = {s.formula_latex}"
+        if s.skipped or s.partial.strip() == num(s.local):  # no "= 1 = 1"
+            local += "$ "
+        else:
+            local += f" = {num(s.local)}$ "
+        with_ = ",\\ ".join(f"{latex_var(v)} = {labels.latex(name)}" for v, name in s.pairs)
+        if s.skipped:
+            product = f"{labels.markdown(SKIPPED.format(name=s.name))}, adds nothing; "
+        else:
+            product = (f"${frac(root, s.input_name)} \\mathrel{{+}}= {num(s.upstream)} \\cdot "
+                       f"{factor(s.local, precision)} = {num(s.contribution)}$, ")
+        out.append(f"{s.index}. edge {code(s.input_name)} → {code(s.name)}: {local}"
+                   + (f"(with ${with_}$); " if with_ else "; ") + product + f"total ${num(s.total)}$ ({share})")
     return "\n".join(out)

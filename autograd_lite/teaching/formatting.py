@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..core.ops import OPS
+from . import labels
 
 if TYPE_CHECKING:
     from ..core.engine import Value
@@ -35,13 +36,26 @@ def node_names(order: list[Value]) -> dict[Value, str]:
     >>> from autograd_lite import Value, topological_order
     >>> a = Value(2.0, label="a"); b = a * 3; list(node_names(topological_order(b)).values())
     ['a', '3', 'v1']
+
+    A label is shown printable and at most ``labels.NAME_LIMIT`` characters long (``labels.name``). Two
+    different labels that shorten alike get " (2)", " (3)" ... so the steps still tell them apart.
     """
-    taken = {v.label for v in order if v.label}
+    by_label: dict[str, str] = {}  # label -> how it is shown
+    taken: set[str] = set()
+    for v in order:
+        if v.label and v.label not in by_label:
+            short = base = labels.name(v.label)
+            k = 1
+            while short in taken:
+                k += 1
+                short = f"{base} ({k})"
+            by_label[v.label] = short
+            taken.add(short)
     names: dict[Value, str] = {}
     k = 0
     for v in order:
         if v.label:
-            names[v] = v.label
+            names[v] = by_label[v.label]
         elif not v.inputs:
             names[v] = number(v.data, 6)
         else:

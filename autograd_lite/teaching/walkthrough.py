@@ -13,7 +13,6 @@ script, diagram) is inside the one file: it opens without a network connection.
 
 from __future__ import annotations
 
-import html
 import os
 import re
 import shutil
@@ -24,32 +23,60 @@ from typing import TYPE_CHECKING
 import graphviz
 
 from ..core.graph import topological_order
+from . import labels
 from .draw import draw
+from .explain_text import SKIPPED
 from .formatting import factor, number, param_binding
 
 if TYPE_CHECKING:
     from .explain import Explanation, Step
 
+DIAGRAM_NODES = 600
+"""The largest graph drawn on the page. Graphviz's layout time grows much faster than the graph (random graphs:
+0.3 s for the 473 nodes of a 2-16-16-1 MLP, 3.5 s for 600 nodes, 44 s for 1,300, six minutes for 3,000, more
+than 25 minutes for 20,000). A bigger graph gets a note instead of the diagram."""
 
-def to_html(explanation: Explanation, precision: int = 4, title: str = "Backpropagation, step by step") -> str:
+FRAMES = 1000
+"""Step frames (and forward-pass rows) written to the page, the first ones from the root back; a note counts
+the rest. 1,000 frames are about 1 MB; ``explain(root).to_text()`` lists every step."""
+
+TITLE_LIMIT = 200  # characters of the title shown
+
+
+def to_html(explanation: Explanation, precision: int = 4, title: str = "Backpropagation, step by step", *,
+            max_diagram_nodes: int = DIAGRAM_NODES, max_frames: int = FRAMES) -> str:
     """The walkthrough page for ``explanation`` (from ``explain(root)``) as one HTML string.
 
     >>> from autograd_lite import Value, explain
     >>> page = to_html(explain(Value(2.0, label="x").exp())); page.startswith("<!DOCTYPE html>"), page.count("<section")
     (True, 1)
 
+    - ``max_diagram_nodes``: a graph with more nodes is not drawn (Graphviz would take minutes); the page says so.
+    - ``max_frames``: at most this many step frames and forward-pass rows; the page counts the ones left out.
+
     Without Graphviz's ``dot`` the page still works, with a note in place of the diagram.
     """
+    for what, limit in (("max_diagram_nodes", max_diagram_nodes), ("max_frames", max_frames)):
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+            raise ValueError(f"to_html: {what} must be a whole number >= 0, got {limit!r}")
     e = explanation
     num = lambda x: number(x, precision)
     index = {node: i for i, node in enumerate(topological_order(e.root))}  # the ids draw() gives the nodes
     page = resources.files(__package__).joinpath("walkthrough.html").read_text(encoding="utf-8")
-    frames = "\n".join(_frame(e, s, index, precision) for s in e.steps)
+    shown = e.steps[:max_frames]
+    frames = "\n".join(_frame(e, s, index, precision) for s in shown)
+    if len(shown) < len(e.steps):
+        frames += _left_out(len(e.steps) - len(shown), len(e.steps), "steps", "step frames")
     forward = "\n".join(
         f"<tr><th>{_h(line.name)}</th><td>{'= ' + _h(line.expression) if line.expression else 'leaf'}</td>"
-        f"<td>= {num(line.value)}</td></tr>" for line in e.forward)
-    fills = {"%%TITLE%%": _h(title), "%%SVG%%": _diagram(e, precision), "%%FRAMES%%": frames,
-             "%%FORWARD%%": forward, "%%ROOT%%": f"n{index[e.root]}", "%%SEED%%": num(e.grads[e.root])}
+        f"<td>= {num(line.value)}</td></tr>" for line in e.forward[:max_frames])
+    forward_note = ""
+    if len(e.forward) > max_frames:
+        forward_note = _left_out(len(e.forward) - max_frames, len(e.forward), "nodes", "rows")
+    fills = {"%%TITLE%%": _h(labels.name(title, TITLE_LIMIT)),
+             "%%SVG%%": _diagram(e, precision, len(index), max_diagram_nodes), "%%FRAMES%%": frames,
+             "%%FORWARD%%": forward, "%%FORWARD_NOTE%%": forward_note, "%%ROOT%%": f"n{index[e.root]}",
+             "%%SEED%%": num(e.grads[e.root])}
     return re.sub("|".join(fills), lambda m: fills[m.group(0)], page)
 
 
@@ -65,27 +92,53 @@ def write_html(explanation: Explanation, path: str | os.PathLike, precision: int
     return path
 
 
-def _diagram(e: Explanation, precision: int) -> str:
+def _left_out(missing: int, total: int, what: str, kind: str) -> str:
+    return (f'<p class="note left-out">The first {total - missing:,} of {total:,} {what} are on this page; '
+            f"the other {missing:,} are left out to keep the page small and quick to open. "
+            "<code>explain(root).to_text()</code> lists them all, and "
+            f"<code>to_html(max_frames=...)</code> writes more {kind}.</p>")
+
+
+def _diagram(e: Explanation, precision: int, nodes: int, limit: int) -> str:
+    if nodes > limit:
+        return (f'<p class="note">The diagram is left out: the graph has {nodes:,} nodes, more than {limit:,}, and '
+                "Graphviz would need minutes to lay it out (an unreadable picture in the end). The steps below are "
+                "all there. <code>to_html(max_diagram_nodes=...)</code> draws it anyway; "
+                "<code>draw(root, model=..., collapse=True)</code> draws a model one box per layer.</p>")
     if shutil.which("dot") is None:
         return ('<p class="note">Install Graphviz (e.g. <code>sudo apt-get install graphviz</code>) '
                 "to see the diagram here; the steps work without it.</p>")
     try:
         svg = draw(e.root, precision=precision, grads=e.grads).pipe(format="svg").decode("utf-8")
-    except (graphviz.ExecutableNotFound, graphviz.CalledProcessError) as error:
-        return f'<p class="note">The diagram could not be drawn: {_h(str(error).splitlines()[0])}</p>'
+    except graphviz.CalledProcessError as error:  # say what dot said, not the command line it was given
+        said = (error.stderr or b"").decode("utf-8", errors="replace").strip().splitlines()
+        said = said[0] if said else f"nothing (exit status {error.returncode})"
+        return f'<p class="note">The diagram could not be drawn: dot said {_h(said)}</p>'
+    except (graphviz.ExecutableNotFound, OSError) as error:  # OSError: dot stopped reading (a broken pipe)
+        said = str(error).splitlines()
+        return f'<p class="note">The diagram could not be drawn: {_h(said[0] if said else type(error).__name__)}</p>'
     return svg[svg.index("<svg"):]  # drop the XML prolog and doctype: the SVG sits inside HTML
 
 
 def _frame(e: Explanation, s: Step, index: dict, precision: int) -> str:
     num = lambda x: number(x, precision)
-    local_factor = factor(s.local, precision)  # "0.5 · (-2)"
     root = e.names[e.root]
     i, j = index[s.node], index[s.input]
     d = lambda top, bottom: f"∂{_h(top)}/∂{_h(bottom)}"
     expression = _h(s.expression) if "(" in s.expression or " " not in s.expression else f"({_h(s.expression)})"
     bindings = ", ".join(filter(None, [s.bindings, param_binding(s, num)]))
     local = f"{d(s.name, s.input_name)} = ∂{_math(expression)}/∂{_math(_h(s.variable))} = {_math(_h(s.partial))}"
-    evaluated = _math(_h(s.evaluated)) + " = " if s.evaluated and s.evaluated != num(s.local) else ""
+    if bindings:
+        local += f"<br>with {_h(bindings)}"
+    if s.skipped:  # backward never computes it (it could be inf here: log at 5e-324), so neither do we
+        local += f'<br><span class="skipped">{_h(SKIPPED.format(name=s.name))}</span>'
+        chain = f"skipped: {d(root, s.name)} = 0, so this edge adds nothing"
+    else:
+        evaluated = _math(_h(s.evaluated)) + " = " if s.evaluated and s.evaluated != num(s.local) else ""
+        local += f'<br>= {evaluated}<span class="value">{num(s.local)}</span>'
+        chain = (f"{d(root, s.input_name)} += {d(root, s.name)} · {d(s.name, s.input_name)}<br>"
+                 f"= {num(s.upstream)} · {factor(s.local, precision)} = "
+                 f'<span class="value">{num(s.contribution)}</span>')
     share = (f'<span class="final">{num(s.total)} — final ✓</span>' if s.final
              else f"{num(s.total)} so far ({s.count} of {s.users} contributions)")
     data = (f'data-edge="e{j}_{i}_{s.position}" data-op="n{i}op" data-out="e{i}" data-node="n{i}" data-input="n{j}" '
@@ -94,11 +147,9 @@ def _frame(e: Explanation, s: Step, index: dict, precision: int) -> str:
   <h2>Step {s.index} of {len(e.steps)}: edge {_h(s.input_name)} → {_h(s.name)}</h2>
   <p class="op">{_h(s.name)} = {_h(e.expression(s.node))}</p>
   <table>
-    <tr><th>local derivative</th><td>{local}{f"<br>with {_h(bindings)}" if bindings else ""}
-      <br>= {evaluated}<span class="value">{num(s.local)}</span></td></tr>
+    <tr><th>local derivative</th><td>{local}</td></tr>
     <tr><th>upstream</th><td>{d(root, s.name)} = <span class="value">{num(s.upstream)}</span></td></tr>
-    <tr><th>chain rule</th><td>{d(root, s.input_name)} += {d(root, s.name)} · {d(s.name, s.input_name)}
-      <br>= {num(s.upstream)} · {local_factor} = <span class="value">{num(s.contribution)}</span></td></tr>
+    <tr><th>chain rule</th><td>{chain}</td></tr>
     <tr><th>running total</th><td>{d(root, s.input_name)} = {share}</td></tr>
   </table>
   <p class="why">{_why(s)}</p>
@@ -106,6 +157,10 @@ def _frame(e: Explanation, s: Step, index: dict, precision: int) -> str:
 
 
 def _why(s: Step) -> str:
+    if s.skipped:
+        return ("A node whose upstream gradient is exactly 0 (a ReLU that is off, a product with 0) is skipped by "
+                "backward(): 0 times any local derivative adds nothing, and that derivative need not even be finite "
+                "there.")
     if s.users > 1:
         return (f"{_h(s.input_name)} feeds {s.users} operations, so its gradient is the sum of {s.users} "
                 "contributions (the multivariable chain rule).")
@@ -119,5 +174,5 @@ def _math(text: str) -> str:
     return text.replace("**", "^").replace(" * ", " · ")
 
 
-def _h(text: str) -> str:
-    return html.escape(str(text), quote=True)
+def _h(text: object) -> str:
+    return labels.html_text(str(text))

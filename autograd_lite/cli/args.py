@@ -1,0 +1,134 @@
+"""What every command shares: argument types with bounds, and one-line messages that never grow with the input.
+
+``nn``'s ``train`` uses these too (re-exported by ``autograd_lite.cli``).
+
+    >>> name_some(f"v{i}" for i in range(100_000))
+    'v0, v1, v2 and 99,997 more'
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from ..teaching import labels
+
+ECHO = 40  # characters of the user's text repeated in a message (see shorten)
+MAX_LINE = 400  # characters of any line written to stderr: a message never grows with the input
+PATH_ECHO = 160  # characters of a file name repeated in a message (more than other text: the end matters)
+
+
+def shorten(text: object, limit: int = ECHO) -> str:
+    """``text`` fit to repeat in a one-line message: non-printable characters escaped (newlines, terminal
+    escapes, undecodable bytes), and if longer than ``limit``, its middle replaced by an ellipsis (as labels
+    are shown in pictures: ``teaching.labels.name``).
+
+    >>> shorten("x" * 100, 11), shorten("a\\nb")
+    ('xxxxxxx…xxx', 'a\\\\nb')
+    """
+    return labels.name(str(text), limit)
+
+
+def name_some(names: Iterable[object], few: int = 3) -> str:
+    """The first ``few`` names (shortened), and how many more: ``a, b, c and 99,997 more``.
+
+    >>> name_some(["a", "b"]), name_some(f"v{i}" for i in range(100_000))
+    ('a, b', 'v0, v1, v2 and 99,997 more')
+    """
+    names = list(names)
+    shown = ", ".join(shorten(n, 20) for n in names[:few])
+    if len(names) <= few:
+        return shown
+    return f"{shown} and {len(names) - few:,} more"
+
+
+def say(line: str) -> None:
+    """Write ``line`` to stderr as one line: non-printable characters escaped, at most ``MAX_LINE``
+    characters (the middle cut, with an ellipsis). Every message of the command goes through here."""
+    try:
+        print(shorten(line, MAX_LINE), file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # stderr itself is closed or full: nothing is left to tell
+        pass
+
+
+def positive_int(text: str) -> int:
+    """An argparse ``type`` for whole numbers >= 1: ``positive_int("3") == 3``."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got '{shorten(text)}'")
+    return n
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse ``type`` for whole numbers from ``low`` to ``high``: ``whole_number(1, 17)("4") == 4``.
+
+    >>> whole_number(1, 17)("99")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: expected a whole number from 1 to 17, got '99'
+    """
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)  # a ValueError too for more than 4,300 digits
+        except ValueError:
+            n = None
+        if n is None or not low <= n <= high:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {low:,} to {high:,}, got '{shorten(text)}'")
+        return n
+
+    return parse
+
+
+def output_path(text: str) -> str:
+    """An argparse ``type`` for a file to write: refuses an empty name and one no file can have."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a file name, got '{shorten(text)}'")
+    if "\0" in text:
+        raise argparse.ArgumentTypeError(f"a file name cannot contain a null byte: '{shorten(text)}'")
+    try:
+        os.fsencode(text)
+    except UnicodeError:
+        raise argparse.ArgumentTypeError(f"not a valid file name: '{shorten(text)}'") from None
+    return text
+
+
+def check_output(path: str, option: str) -> Path:
+    """Before any work: ``path`` must be a file name in a directory that exists (else an OSError, exit 1),
+    so a long computation does not end in 'No such file or directory'."""
+    target = Path(path)
+    try:
+        if target.is_dir():
+            raise IsADirectoryError(f"{option} {shorten(path, PATH_ECHO)}: is a directory; give a file name in it")
+        folder = target.parent
+        if not folder.is_dir():
+            problem = "is not a directory" if folder.exists() else "does not exist"
+            raise FileNotFoundError(f"{option} {shorten(path, PATH_ECHO)}: the directory "
+                                    f"{shorten(folder, PATH_ECHO)} {problem}")
+    except OSError as error:
+        if error.strerror is None:  # ours, already worded
+            raise
+        raise OSError(f"{option} {shorten(path, PATH_ECHO)}: {error.strerror}") from None
+    return target
+
+
+def write_output(text: str, path: str | os.PathLike | None) -> None:
+    """Write ``text`` to the file ``path`` (and say so on stderr), or to standard output when None;
+    an OSError that names what could not be written."""
+    if path is None:
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except OSError as error:
+            raise OSError(f"cannot write to standard output: {error.strerror or error}") from None
+        return
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise OSError(f"cannot write {shorten(path, PATH_ECHO)}: {error.strerror or error}") from None
+    say(f"wrote {path}")
