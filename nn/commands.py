@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from autograd_lite.cli import (
     output_path,
     say,
     shorten,
+    stream_open,
     whole_number,
     write_output,
 )
@@ -46,6 +48,7 @@ MAX_PARAMETERS = 100_000  # weights and biases in all: two hidden layers of 256 
 MAX_LR = 10.0  # Adam moves each weight by about lr a step: far beyond the sizes that learn here
 MAX_SEED = 2**32 - 1
 STEP_MEMORY = 1_000_000_000  # bytes one training step may need (estimated by step_bytes)
+EVAL_BATCH = 1024  # examples per call of the compiled tape in the final evaluation (fewer if a step would not fit)
 
 
 @dataclass(frozen=True)
@@ -126,9 +129,11 @@ def _train(args: argparse.Namespace) -> int:
     model = MLP(2, layers, activation=args.activation, seed=args.seed)
     say(f"training MLP(2, {layers}) on {args.dataset} ({len(X)} examples, {loss})")
     fit(model, X, y, loss=loss, optimizer=Adam(model.parameters(), lr=args.lr),
-        epochs=args.epochs or spec.epochs, batch_size=args.batch_size, seed=args.seed, progress=not args.quiet,
-        compiled=not args.eager)
-    final_loss, accuracy = evaluate(model, X, y, loss=loss)
+        epochs=args.epochs or spec.epochs, batch_size=args.batch_size, seed=args.seed,
+        progress=not args.quiet and stream_open(sys.stderr), compiled=not args.eager)  # tqdm needs a stderr (2>&-)
+    # through a compiled tape unless --eager: the scalar engine takes some 15 ms an example for a 256,256 model
+    final_loss, accuracy = evaluate(model, X, y, loss=loss, compiled=not args.eager,
+                                    batch_size=max(1, min(EVAL_BATCH, largest_batch(layers, False))))
     correct = round(accuracy * len(X))
     write_output(f"final accuracy {accuracy:.3f} ({correct}/{len(X)}), loss {final_loss:.4f}\n", None)
     if args.plot:

@@ -61,7 +61,7 @@ class Module:
         >>> from nn import Neuron; Neuron(1, seed=0).state_dict()
         {'w.0': 0.6888437030500962, 'b': 0.0}
         """
-        return {name: p.data for name, p in self.named_parameters()}
+        return {name: float(p.data) for name, p in self.named_parameters()}  # float(): never a traced placeholder
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Set every parameter from ``state`` (name -> finite number); all or nothing.

@@ -29,7 +29,7 @@ import codecs
 import json
 import os
 import stat
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -57,7 +57,7 @@ def read_limited(path: str | os.PathLike, max_bytes: int) -> bytes:
         raise TypeError(f"max_bytes must be an int, got {type(max_bytes).__name__}: {max_bytes!r:.60}")
     if max_bytes < 1:
         raise ValueError(f"max_bytes must be >= 1, got {max_bytes}")
-    with open(path, "rb") as f:
+    with open_for_reading(path) as f:
         info = os.fstat(f.fileno())
         regular = stat.S_ISREG(info.st_mode)
         if regular and info.st_size > max_bytes:  # refused without reading a byte
@@ -73,6 +73,41 @@ def read_limited(path: str | os.PathLike, max_bytes: int) -> bytes:
             size = os.fstat(f.fileno()).st_size if regular else None
             raise ValueError(_too_big(size if size and size > max_bytes else None, max_bytes))
     return b"".join(chunks)
+
+
+def open_for_reading(path: str | os.PathLike) -> BinaryIO:
+    """``open(path, "rb")``, but a named pipe (FIFO) or a socket is refused with a ValueError instead of waiting
+    forever for a writer: checked before opening, and again on the opened file (opened without waiting), in case
+    the name was replaced in between. Devices are read as before (``/dev/zero`` is cut at the cap).
+
+    >>> import tempfile; folder = tempfile.mkdtemp(); os.mkfifo(os.path.join(folder, "pipe"))
+    >>> open_for_reading(os.path.join(folder, "pipe"))
+    Traceback (most recent call last):
+    ...
+    ValueError: it is a named pipe (FIFO), not a file: reading it would wait for a writer, maybe forever
+    """
+    try:
+        _refuse_blocking(os.stat(path).st_mode)
+    except OSError:
+        pass  # no such file, no permission: open() says so below
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        _refuse_blocking(mode)
+        if not stat.S_ISREG(mode) and hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)  # a device reads as it always has
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _refuse_blocking(mode: int) -> None:
+    if stat.S_ISFIFO(mode):
+        raise ValueError("it is a named pipe (FIFO), not a file: reading it would wait for a writer, maybe forever")
+    if stat.S_ISSOCK(mode):
+        raise ValueError("it is a socket, not a file")
 
 
 def _too_big(size: int | None, cap: int) -> str:

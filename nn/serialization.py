@@ -16,13 +16,15 @@ touches a model, so when it raises, the model is unchanged:
 - the size: at most ``max_bytes`` (8 MiB by default) are read, and a bigger file is refused before parsing;
 - the JSON (``nn.safe_json``): UTF-8, at most 32 levels deep, no key twice;
 - the document: exactly the five entries above, ``version`` the integer 1, a known ``model``;
-- the config: exactly the keys ``save`` writes for that model, each of the right type and range (``CONFIG``);
+- the config: exactly the keys ``save`` writes for that model, each of the right type and range (``CONFIG``),
+  and at most one layer or neuron per ``BYTES_PER_UNIT`` bytes of ``max_bytes`` (``check_build_cost``: a file
+  of one-neuron layers would otherwise take three times as long to build as one of real layers);
 - the parameters: exactly the names the config implies (checked by counting, before anything is built, so
   a model is only built as big as the file that describes it), each a finite number (no NaN, Infinity, 1e999).
 
-Each refusal is a ValueError that names the file and the entry. Parsing costs up to about 30 bytes of memory
-per byte of file, for a file made to be expensive (8 MiB: about 2 s and 250 MB); pass a smaller ``max_bytes`` to
-bound it more, or a bigger one for a bigger model.
+Each refusal is a ValueError that names the file and the entry. A file made to be expensive costs up to about
+30 bytes of memory per byte and 0.4 s per MiB (8 MiB: about 3 s and 250 MB on two shared cores; most of the
+time goes to building the model); pass a smaller ``max_bytes`` to bound it more, or a bigger one for a bigger model.
 
     >>> import os, tempfile, nn
     >>> path = os.path.join(tempfile.mkdtemp(), "model.json"); model = nn.MLP(2, [4, 1], seed=0)
@@ -50,6 +52,11 @@ VERSION = 1
 MODELS: dict[str, type[Module]] = {"MLP": MLP, "Layer": Layer, "Neuron": Neuron}
 KEYS = ("format", "version", "model", "config", "parameters")
 DEFAULT_MAX_BYTES = 8 * 2**20  # a saved parameter takes about 50 bytes: 8 MiB holds some 150,000
+# Building a layer or a neuron takes about as long as reading 200 bytes of parameters (a file can describe one
+# layer of one neuron in 60 bytes); so a file may describe at most max_bytes / 200 of them, layers and neurons
+# together, and at least 1 MiB / 200 however small max_bytes is set (the file's size bounds those anyway).
+BYTES_PER_UNIT = 200
+MIN_BUILD_BYTES = 2**20
 
 
 def save(model: Module, path: str | os.PathLike) -> None:
@@ -92,12 +99,31 @@ def load(path: str | os.PathLike, model: Module | None = None, *, max_bytes: int
         raise TypeError(f"load: model must be the {', '.join(MODELS)} to load into, or None; got {got}")
     path = os.fspath(path)
     try:
-        return _load_document(parse_strict(read_limited(path, max_bytes)), model)
+        return _load_document(parse_strict(read_limited(path, max_bytes)), model, max_bytes)
     except (ValueError, TypeError) as error:
         raise ValueError(f"{os.fsdecode(path)}: {error}") from None
 
 
-def _load_document(document: Any, model: Module | None) -> Module:
+def check_build_cost(kind: str, config: dict[str, Any], max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    """Refuse a checked ``config`` whose layers and neurons would take longer to build than ``max_bytes`` take to
+    read: each costs about ``BYTES_PER_UNIT`` bytes of the budget (so 8 MiB allows 83,886 together).
+
+    >>> check_build_cost("MLP", {"nin": 1, "nouts": [1] * 50_000})
+    Traceback (most recent call last):
+    ...
+    ValueError: 'config' describes 50,000 layers with 50,000 neurons: building each layer and neuron costs as much ...
+    """
+    widths = _widths_of(kind, config)
+    layers, neurons = len(widths) - 1, sum(widths[1:])
+    budget = max(max_bytes, MIN_BUILD_BYTES)
+    if (layers + neurons) * BYTES_PER_UNIT > budget:
+        raise ValueError(f"'config' describes {layers:,} layer{'s' * (layers != 1)} with {neurons:,} neurons: "
+                         f"building each layer and neuron costs as much as reading {BYTES_PER_UNIT} bytes, "
+                         f"so max_bytes={max_bytes} allows {budget // BYTES_PER_UNIT:,} in all; if you trust the file, pass "
+                         f"max_bytes={(layers + neurons) * BYTES_PER_UNIT} or more")
+
+
+def _load_document(document: Any, model: Module | None, max_bytes: int = DEFAULT_MAX_BYTES) -> Module:
     kind, config, parameters = check_header(document)
     if model is not None:
         if type(model).__name__ != kind:
@@ -108,12 +134,22 @@ def _load_document(document: Any, model: Module | None) -> Module:
                 raise ValueError(f"the file's config does not match the model's: {key!r} is {value!r:.80} in the "
                                  f"file, {mine.get(key)!r:.80} in the model")
     check_parameters(kind, config, parameters)  # now the model to build is as big as the file, no bigger
-    if model is None:
-        try:
-            model = MODELS[kind](**config)
-        except (TypeError, ValueError) as error:  # CONFIG and the constructors disagree: a bug, but say what
-            raise ValueError(f"bad 'config' for model {kind!r}: {error}") from None
-    model.load_state_dict(parameters)  # checks every name and value again before changing anything
+    check_build_cost(kind, config, max_bytes)  # ... and has no more layers and neurons than its size pays for
+    if model is not None:
+        model.load_state_dict(parameters)  # checks every name and value again before changing anything
+        return model
+    try:
+        model = MODELS[kind](**config)
+    except (TypeError, ValueError) as error:  # CONFIG and the constructors disagree: a bug, but say what
+        raise ValueError(f"bad 'config' for model {kind!r}: {error}") from None
+    # A new model: its parameters() come in parameter_names order (both follow named_parameters), and every
+    # value was checked above, so they are set directly, without load_state_dict's walk over the names.
+    values = [float(parameters[name]) for name in parameter_names(kind, config)]
+    params = model.parameters()
+    if len(params) != len(values):  # the constructor and parameter_names disagree: a bug, but never a wrong model
+        raise ValueError(f"bad 'config' for model {kind!r}: it builds {len(params)} parameters, not {len(values)}")
+    for p, value in zip(params, values):
+        p.data = value
     return model
 
 

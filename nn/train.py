@@ -221,17 +221,39 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | LossFn, optimizer: Optimiz
     return history
 
 
-@no_grad()
-def evaluate(model: Callable, X: Any, y: Any, *, loss: str | LossFn) -> tuple[float, float | None]:
+def evaluate(model: Callable, X: Any, y: Any, *, loss: str | LossFn, compiled: bool = False,
+             batch_size: int = 1024) -> tuple[float, float | None]:
     """(loss, accuracy) of ``model`` on rows ``X``, targets ``y``, without recording a graph.
 
     >>> import nn; X, y = nn.datasets.make_xor(); evaluate(nn.MLP(2, [1], seed=0), X, y, loss="mse")[1] is None
     True
+
+    ``compiled=True`` traces the model and loss once, as ``fit(compiled=True)`` does, and runs the examples
+    through the tape ``batch_size`` at a time: the same numbers to rounding, hundreds of times faster for a
+    big model (named losses except ``"bce"``).
     """
     loss_fn, correct = _resolve_loss(loss)
     X, y = _check_data(model, X, y, loss)
-    outputs = [model(x) for x in X.tolist()]
-    return loss_fn(outputs, y.tolist()).data, _accuracy(correct, _data(outputs), y)
+    if compiled:
+        return _evaluate_compiled(model, X, y, loss, correct, count(batch_size, "batch_size"))
+    with no_grad():
+        outputs = [model(x) for x in X.tolist()]
+        return loss_fn(outputs, y.tolist()).data, _accuracy(correct, _data(outputs), y)
+
+
+def _evaluate_compiled(model: Any, X: np.ndarray, y: np.ndarray, loss: str | LossFn, correct: Callable | None,
+                       batch_size: int) -> tuple[float, float | None]:
+    _check_model_fits_loss(model, loss)
+    targets = _target_columns(y, loss, model, X[0].tolist())
+    with ag.enable_grad():  # tracing records the graph, even when the caller is inside no_grad()
+        tape = _compile_step(model, loss, X[0], targets[0])
+    total, outputs = 0.0, []
+    for start in range(0, len(X), batch_size):
+        rows = slice(start, start + batch_size)
+        values, out = tape(*X[rows].T, *targets[rows].T)  # each example's loss, and the model's outputs
+        total += float(values.sum())
+        outputs.append(out)
+    return total / len(X), _accuracy(correct, np.concatenate(outputs), y)
 
 
 @no_grad()

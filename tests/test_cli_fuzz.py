@@ -128,9 +128,9 @@ def small_fit(model, X, y, *, epochs, **kwargs):
     return None
 
 
-def small_evaluate(model, X, y, *, loss):
+def small_evaluate(model, X, y, *, loss, **kwargs):
     if len(X) * len(model.parameters()) <= 20_000:
-        return nn.evaluate(model, X, y, loss=loss)
+        return nn.evaluate(model, X, y, loss=loss, **kwargs)
     return 0.5, 0.5
 
 

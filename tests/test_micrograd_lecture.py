@@ -434,13 +434,15 @@ def test_compile_refuses_a_hand_made_node_and_names_it() -> None:
     with pytest.raises(TraceError, match=r"written by hand micrograd's way reads \.data too: define it with define_op"):
         ag.compile(loss, [1.0], parameters=[w])
 
-    def on_a_parameter(x):  # its forward can run (w is known on the first trace): the node itself is refused
-        out = hand_tanh(w)
+    c = Value(0.5, label="c")  # captured, not a parameter: known on the first trace
+
+    def on_a_constant(x):  # its forward can run: the node itself is refused
+        out = hand_tanh(c)
         out.label = "activation"
-        return x * out
+        return x * out * w
 
     with pytest.raises(TraceError, match=r"hand-written 'tanh' node Value\(.*label='activation'"):
-        ag.compile(on_a_parameter, [1.0], parameters=[w])
+        ag.compile(on_a_constant, [1.0], parameters=[w])
     assert w.data == 0.5
 
 

@@ -10,7 +10,10 @@ one that does not gives the eager engine's numbers.
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
+import pickle
+import threading
 
 import numpy as np
 import pytest
@@ -62,6 +65,14 @@ READERS = {  # each reads a number out of a traced Value
     "x.detach()": lambda v: v.detach() is None,
     "Value(x.data)": lambda v: Value(v.data) is None,
     "x.data in a list's max": lambda v: max([v.data, 0.0]) > 0,
+    'float(f"{x.data}")': lambda v: float(f"{v.data}") > 0,
+    "str(x.data)": lambda v: str(v.data).startswith("-"),
+    "repr(x.data)": lambda v: "-" in repr(v.data),
+    "format(x.data)": lambda v: format(v.data, ".3f") > "0",
+    "hash(x.data)": lambda v: hash(v.data) > 0,
+    "a dict keyed by x.data": lambda v: {v.data: True}.get(0.5, False),
+    "copy.deepcopy(x.data)": lambda v: copy.deepcopy(v.data) > 0,
+    "pickle.dumps(x.data)": lambda v: len(pickle.dumps(v.data)) > 0,
 }
 
 
@@ -247,3 +258,90 @@ def test_real_dtypes_are_accepted_as_floats(dtype, n):
     tape = ag.compile(lambda x: w * x, [1.0], [w])
     batch = np.ones(n, dtype=dtype)
     assert tape(batch).tolist() == [2.0] * n
+
+
+# --- what a hostile tester found after the first version ---------------------------------------
+def test_the_tape_adds_in_the_eager_engines_order():
+    """a + (b + c) is not (a + b) + c in floats: a right-nested sum is not fused into one left-to-right sum."""
+    w = Value(2.0)
+    f = lambda x, y, z: w * (x + (y + z)).relu()  # noqa: E731
+    tape = ag.compile(f, (0.0, 0.0, 0.0), [w])
+    columns = [np.array([1.0]), np.array([1e16]), np.array([-1e16])]
+    loss, grads = tape.value_and_grad(*columns)
+    want_loss, want_grads = eager_mean(f, [w], columns)
+    assert (loss, grads.tolist()) == (want_loss, want_grads) == (2.0, [1.0])
+
+
+def test_a_captured_result_is_unknown_too():
+    w = Value(0.7)
+    h = w * 2  # made before compile: a captured node, not a leaf
+    with pytest.raises(TraceError, match="compares"):
+        ag.compile(lambda x: x * h if h.data > 0 else x * 0.5, [0.3], [w])
+
+
+def test_a_decision_cached_on_the_first_trace_is_refused():
+    w = Value(0.7)
+    cache: dict[str, bool] = {}
+
+    def fn(x):
+        if "positive" not in cache:
+            cache["positive"] = w.data > 0  # the parameters are unknown on both traces
+        return x * w if cache["positive"] else x
+
+    with pytest.raises(TraceError):
+        ag.compile(fn, [1.0], [w])
+
+
+def test_two_threads_compiling_one_model_leave_its_numbers_intact():
+    import nn
+
+    model = nn.MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    barrier = threading.Barrier(2)
+    tapes, errors = [], []
+
+    def compile_it():
+        try:
+            barrier.wait(5)
+            tapes.append(ag.compile(lambda a, b: model([a, b]), [0.0, 0.0], model.parameters()))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=compile_it) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(tapes) == 2
+    assert model.state_dict() == before  # every number back, none left unknown
+    for tape in tapes:
+        assert tape(np.array([0.5]), np.array([-1.0]))[0] == model([0.5, -1.0]).data
+
+
+def test_a_number_written_by_another_thread_during_compile_is_kept():
+    w = Value(1.0)
+    in_trace, written = threading.Event(), threading.Event()
+
+    def fn(x):
+        if not in_trace.is_set():
+            in_trace.set()
+            written.wait(5)
+        return x * w
+
+    def writer():
+        in_trace.wait(5)
+        w.data = 3.0  # load_state_dict, an optimizer step ...
+        written.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    ag.compile(fn, [1.0], [w])
+    thread.join()
+    assert w.data == 3.0
+
+
+def test_a_masked_array_is_refused():
+    w = Value(1.0)
+    tape = ag.compile(lambda x: w * x, [1.0], [w])
+    with pytest.raises(TypeError, match="masked array"):
+        tape(np.ma.array([1.0, 2.0], mask=[0, 1]))

@@ -214,3 +214,13 @@ def test_a_parameter_name_with_unicode_digits_is_no_index():
     named = [(name.replace("0", "¹"), v) for name, v in model.named_parameters()]  # "¹".isdigit() is True
     assert "<b>layers.¹" in draw(loss, model=named, collapse=True).source  # a name, drawn, not an int() error
     assert "cluster_layers__" in draw(loss, model=named).source
+
+
+def test_names_that_once_broke_draw_sort_and_nest_in_bounded_time():
+    """A 4,301-digit index broke int() (CI, stop 14); a name with 5,000 dots made 5,000 nested boxes (18 GB)."""
+    from autograd_lite.teaching.clusters import MAX_NESTING, ancestors, natural_key
+
+    assert sorted(["n.10", "n.9", "n." + "0" * 4301, "n.0010"], key=natural_key) == \
+        ["n." + "0" * 4301, "n.9", "n.10", "n.0010"]
+    assert len(ancestors("." * 5000)) == MAX_NESTING
+    assert ancestors("a.0.b.3") == ["a.0"]

@@ -14,11 +14,12 @@ from .args import (
     positive_int,
     say,
     shorten,
+    stream_open,
     whole_number,
     write_output,
 )
 from .commands import EPILOG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, main
 
 __all__ = ["EPILOG", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "PATH_ECHO", "UsageError",
-           "check_output", "main", "name_some", "output_path", "positive_int", "say", "shorten", "whole_number",
-           "write_output"]
+           "check_output", "main", "name_some", "output_path", "positive_int", "say", "shorten", "stream_open",
+           "whole_number", "write_output"]

@@ -9,10 +9,13 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TextIO
 
 from ..teaching import labels
 
@@ -48,10 +51,18 @@ def name_some(names: Iterable[object], few: int = 3) -> str:
 def say(line: str) -> None:
     """Write ``line`` to stderr as one line: non-printable characters escaped, at most ``MAX_LINE``
     characters (the middle cut, with an ellipsis). Every message of the command goes through here."""
+    if sys.stderr is None:  # started with descriptor 2 closed (2>&-): print(file=None) would write to stdout
+        return
     try:
         print(shorten(line, MAX_LINE), file=sys.stderr, flush=True)
     except (OSError, ValueError):  # stderr itself is closed or full: nothing is left to tell
         pass
+
+
+def stream_open(stream: object) -> bool:
+    """Whether ``stream`` (``sys.stdout``, ``sys.stderr``) can be written to: Python sets it to None when the
+    program starts with that descriptor closed (``>&-``, ``2>&-``), and it may have been closed since."""
+    return stream is not None and not getattr(stream, "closed", False)
 
 
 def positive_int(text: str) -> int:
@@ -98,13 +109,18 @@ def output_path(text: str) -> str:
     return text
 
 
-def check_output(path: str, option: str) -> Path:
+def check_output(path: str, option: str, pipe_ok: bool = False) -> Path:
     """Before any work: ``path`` must be a file name in a directory that exists (else an OSError, exit 1),
-    so a long computation does not end in 'No such file or directory'."""
+    so a long computation does not end in 'No such file or directory'. It may not be a socket, nor a named pipe
+    (FIFO), whose opening waits for a reader, maybe forever; with ``pipe_ok`` a pipe is accepted, for text that
+    ``write_output`` writes (it opens a pipe without waiting: ``-o /dev/stdout`` works, a pipe nobody reads fails)."""
     target = Path(path)
     try:
         if target.is_dir():
             raise IsADirectoryError(f"{option} {shorten(path, PATH_ECHO)}: is a directory; give a file name in it")
+        kind = special_file(target)
+        if kind is not None and (kind != "pipe" or not pipe_ok):
+            raise OSError(f"{option} {shorten(path, PATH_ECHO)}: is {SPECIAL[kind]}, not a file; give a file name")
         folder = target.parent
         if not folder.is_dir():
             problem = "is not a directory" if folder.exists() else "does not exist"
@@ -117,10 +133,25 @@ def check_output(path: str, option: str) -> Path:
     return target
 
 
+SPECIAL = {"pipe": "a named pipe (FIFO)", "socket": "a socket"}
+
+
+def special_file(path: str | os.PathLike) -> str | None:
+    """'pipe' or 'socket' if ``path`` names one (through symbolic links), else None (a file, a device, nothing)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    return "pipe" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else None
+
+
 def write_output(text: str, path: str | os.PathLike | None) -> None:
     """Write ``text`` to the file ``path`` (and say so on stderr), or to standard output when None;
-    an OSError that names what could not be written."""
+    an OSError that names what could not be written. A named pipe is opened without waiting, so one that no
+    program reads is an error at once, not a hang."""
     if path is None:
+        if not stream_open(sys.stdout):
+            raise OSError("cannot write to standard output: it is closed")
         try:
             sys.stdout.write(text)
             sys.stdout.flush()
@@ -128,7 +159,25 @@ def write_output(text: str, path: str | os.PathLike | None) -> None:
             raise OSError(f"cannot write to standard output: {error.strerror or error}") from None
         return
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        with _open_for_writing(path) as file:
+            file.write(text)
     except OSError as error:
-        raise OSError(f"cannot write {shorten(path, PATH_ECHO)}: {error.strerror or error}") from None
+        reason = error.strerror or error
+        if error.errno == errno.ENXIO and special_file(path) == "pipe":
+            reason = "it is a named pipe (FIFO) that no program is reading"
+        raise OSError(f"cannot write {shorten(path, PATH_ECHO)}: {reason}") from None
     say(f"wrote {path}")
+
+
+def _open_for_writing(path: str | os.PathLike) -> TextIO:
+    """``open(path, "w", encoding="utf-8")``, except that a named pipe without a reader fails at once (ENXIO)."""
+    nonblocking = getattr(os, "O_NONBLOCK", 0)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | nonblocking | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o666)
+    try:
+        if nonblocking:
+            os.set_blocking(fd, True)  # a pipe with a reader, a terminal, a device: written as usual
+        return os.fdopen(fd, "w", encoding="utf-8")
+    except BaseException:
+        os.close(fd)
+        raise

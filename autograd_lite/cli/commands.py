@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterator, Sequence
 from importlib.metadata import entry_points
@@ -39,11 +40,14 @@ from ..teaching.explain import explain
 from .args import (
     ECHO,
     PATH_ECHO,
+    SPECIAL,
     check_output,
     name_some,
     output_path,
     say,
     shorten,
+    special_file,
+    stream_open,
     whole_number,
     write_output,
 )
@@ -55,6 +59,7 @@ PLUGINS = "autograd_lite.commands"  # the entry-point group through which other 
 MAX_ARGUMENTS = 1000  # on one command line: 400 NAME=VALUE and options to spare (argparse slows as the square)
 MAX_PRECISION = 17  # significant digits: a float has no more
 DRAWN_BY = "made by autograd-lite draw"  # the first line of the DOT files draw writes (see _source_beside)
+OPTION_LIKE = re.compile(r"--[A-Za-z][\w-]*(=.*)?", re.DOTALL)  # an option we do not have, not an expression
 
 EXPRESSION_HELP = (
     "a formula in Python syntax: numbers, variable names, + - * / **, unary minus and the functions "
@@ -76,14 +81,29 @@ class _Parser(argparse.ArgumentParser):
     def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> argparse.Namespace:
         parsed, extras = self.parse_known_args(args, namespace)
         if extras:
-            self.error(f"unrecognized arguments: {name_some(extras)}")
+            self.error(f"unrecognized arguments: {name_some(extras)}{self._hint(extras)}")
         return parsed
+
+    def _hint(self, extras: list[str]) -> str:
+        """Why an argument was not recognized, when that can be told: an option of another command, or an
+        expression that starts with a minus sign (one that is not an option anywhere and does not look like one)."""
+        owners: dict[str, list[str]] = {}
+        for action in self._actions:
+            commands = action.choices if isinstance(action.choices, dict) else {}  # the subparsers: name -> parser
+            for command, sub in commands.items():
+                for option in (o for a in sub._actions for o in a.option_strings):
+                    owners.setdefault(option, []).append(command)
+        for extra in extras:
+            option = extra.split("=", 1)[0]
+            if option in owners:
+                return f" ({shorten(option)} is an option of {', '.join(owners[option])})"
+        if any(e.startswith("-") and not OPTION_LIKE.fullmatch(e) for e in extras):
+            return ' (an expression that starts with a minus sign goes after "--": explain -- "-x*2" x=1)'
+        return ""
 
     def error(self, message: str) -> NoReturn:
         message = re.sub(f"'([^']{{{ECHO + 1},}})'", lambda m: f"'{shorten(m[1])}'", message)  # values argparse quotes
-        if "unrecognized arguments: -" in message:
-            message += ' (an expression that starts with a minus sign goes after "--": explain -- "-x*2" x=1)'
-        elif "expected one argument" in message:
+        if "expected one argument" in message:
             message += " (a value that starts with a minus sign goes after '=', as in --lr=-1)"
         say(f"{self.prog}: error: {message} (see {self.prog} --help)")
         self.exit(EXIT_USAGE)
@@ -115,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     """
     name = PROG
+    _hold_closed_descriptors()
     argv = sys.argv[1:] if argv is None else list(argv)
     if len(argv) > MAX_ARGUMENTS:
         say(f"{PROG}: error: {len(argv):,} arguments; the limit is {MAX_ARGUMENTS:,} (see {PROG} --help)")
@@ -163,9 +184,31 @@ def _os_message(error: OSError) -> str:
     return str(error.strerror or error)
 
 
+def _hold_closed_descriptors() -> None:
+    """Point a standard descriptor (0, 1, 2) the program was started without (``>&-``) at /dev/null, so that no
+    file the command opens takes its number and gets what a library writes there. Python has set the stream to
+    None; it stays None, and the command treats it as closed (``stream_open``)."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        try:
+            null = os.open(os.devnull, os.O_RDWR)
+        except OSError:
+            return
+        if null != fd:  # the lowest free number: fd itself, unless a lower one is closed too (taken in turn)
+            os.dup2(null, fd)
+            os.close(null)
+
+
 def _flush_stdout(code: int, name: str) -> int:
     """Flush standard output here, so a full disk or a closed pipe is one line and exit 1, not a message
-    from the interpreter at exit; then point the descriptor at /dev/null so the exit flush is quiet."""
+    from the interpreter at exit; then point the descriptor at /dev/null so the exit flush is quiet. A closed
+    standard output (None) holds nothing to flush: a command that needed it has failed already."""
+    if not stream_open(sys.stdout):
+        return code
     try:
         sys.stdout.flush()
     except (OSError, ValueError) as error:
@@ -256,7 +299,7 @@ def _formula(args: argparse.Namespace) -> tuple[Value, dict[str, Value]]:
 
 def _explain(args: argparse.Namespace) -> int:
     if args.output is not None:
-        check_output(args.output, "-o")
+        check_output(args.output, "-o", pipe_ok=True)  # write_output opens a pipe without waiting
     root, _ = _formula(args)
     e = explain(root)
     if args.format == "html":
@@ -296,17 +339,35 @@ def _source_beside(image: Path, force: bool) -> Path | None:
     if image.suffix.lower() in (".dot", ".gv"):
         return None
     source = image.with_suffix(".dot")
+    kind = special_file(source)
+    if kind is not None:  # writing would wait for a reader, even with --force
+        raise OSError(f"-o {shorten(image, PATH_ECHO)} also writes its DOT source to {shorten(source, PATH_ECHO)}, "
+                      f"which is {SPECIAL[kind]}, not a file; choose another name")
     if force or not (source.exists() or source.is_symlink()):
         return source
-    try:
-        with source.open(encoding="utf-8", errors="replace") as file:
-            if file.readline(200).strip() == f"// {DRAWN_BY}":
-                return source
-    except OSError:
-        pass
+    if _first_line(source) == f"// {DRAWN_BY}":
+        return source
     raise FileExistsError(f"-o {shorten(image, PATH_ECHO)} also writes the DOT source to {shorten(source, PATH_ECHO)}, "
                           "which exists and was not made by autograd-lite draw; pass --force to replace it, "
                           "or choose another name")
+
+
+
+def _first_line(path: Path) -> str | None:
+    """The first line of the regular file ``path`` (at most 200 characters), or None for anything else: the file
+    is opened without waiting, so a named pipe that replaced it meanwhile cannot hang the command."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, 800).decode("utf-8", "replace").split("\n", 1)[0][:200].strip()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 if __name__ == "__main__":

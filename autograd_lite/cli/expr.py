@@ -171,10 +171,11 @@ class _Builder:
             if exponent is None:  # a Value exponent: the powv op
                 power = self.build(node.right)
                 if abs(power.data) > MAX_EXPONENT:
-                    raise ExpressionError(f"the exponent {power.data:g} is too large (the limit is {MAX_EXPONENT:g})")
+                    raise ExpressionError(
+                        f"the exponent {exact(power.data)} is too large (the limit is {MAX_EXPONENT:g})")
                 return base ** power
             if abs(exponent) > MAX_EXPONENT:
-                raise ExpressionError(f"the exponent {exponent:g} is too large (the limit is {MAX_EXPONENT:g})")
+                raise ExpressionError(f"the exponent {exact(exponent)} is too large (the limit is {MAX_EXPONENT:g})")
             return base ** exponent
         if isinstance(node, ast.BinOp) and type(node.op) in self._binary:
             return self._binary[type(node.op)](self.build(node.left), self.build(node.right))
@@ -243,3 +244,14 @@ def _describe(node: ast.AST) -> str:
     if isinstance(node, (ast.BinOp, ast.UnaryOp)):
         return f"the operator {type(node.op).__name__}"
     return names.get(type(node), type(node).__name__)
+
+
+def exact(x: float) -> str:
+    """``x`` as short as ``:g`` writes it when that is exact, else every digit: a message never rounds a refused
+    number onto its limit.
+
+    >>> exact(64.0), exact(64.0000001), exact(1e300)
+    ('64', '64.0000001', '1e+300')
+    """
+    short = f"{x:g}"
+    return short if float(short) == x else repr(float(x))

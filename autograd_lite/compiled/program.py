@@ -30,7 +30,7 @@ def fuse_sums(order: list[Value], keep: set[Value]) -> tuple[list[Any], dict[Val
     """The graph with every tree of ``add`` / ``sum`` nodes whose inner nodes have no other user as ONE
     ``sum`` node (Python's ``sum(values)`` makes a chain of n - 1 adds; here it is one op).
 
-    The terms are added in the same order as before, left to right, so the values are unchanged.
+    Only a left-nested chain is absorbed, so the terms are added exactly as the eager engine adds them.
     Nodes in ``keep`` (outputs) are never absorbed. Leaves stay the trace's Values; op nodes
     become ``_Node``s. Returns the new order and the map from the trace's nodes to it.
     """
@@ -39,9 +39,10 @@ def fuse_sums(order: list[Value], keep: set[Value]) -> tuple[list[Any], dict[Val
         for x in v.inputs:
             users.setdefault(x, []).append(v)
 
-    def inner(x: Value) -> bool:  # absorbed into its only user
+    def inner(x: Value) -> bool:  # absorbed into its only user, as its FIRST term: ((a + b) + c) is sum(a, b, c),
+        # but a + (b + c) is not (floats do not associate: 1 + (1e16 - 1e16) is 1, (1 + 1e16) - 1e16 is 0)
         return (x.op in ("add", "sum") and len(users.get(x, ())) == 1 and users[x][0].op in ("add", "sum")
-                and x not in keep)
+                and users[x][0].inputs[0] is x and x not in keep)
 
     new: dict[Value, Any] = {}
     out: list[Any] = []

@@ -165,10 +165,14 @@ class Tape:
             except (TypeError, ValueError):  # a ragged list, say
                 raise TypeError(f"input {i}: expected a 1-D array of numbers or a number, got {type(x).__name__}") \
                     from None
+            if isinstance(x, np.ma.MaskedArray):  # its mask would be silently dropped
+                raise TypeError(f"input {i}: a masked array; pass the values you mean (x.filled(...)) or "
+                                "leave the masked samples out")
             if raw.dtype.kind not in "biuf":  # numpy would parse strings ("1.0") and drop imaginary parts
                 raise TypeError(f"input {i}: expected real numbers (a number, or a 1-D array of floats, ints or "
                                 f"bools), got {type(x).__name__} of dtype {raw.dtype}")
-            a = raw.astype(float, copy=False)
+            with np.errstate(all="ignore"):  # a float16 or longdouble out of float range: refused just below
+                a = raw.astype(float, copy=False)
             if a.ndim > 1:
                 raise ValueError(f"input {i}: expected shape (B,) or a number, got shape {a.shape}")
             if not np.isfinite(a).all():

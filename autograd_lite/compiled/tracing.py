@@ -25,6 +25,7 @@ not read a traced number (loops over a fixed range, ``if training:`` on a Python
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,8 @@ from ..core.handwritten import describe, is_hand_written
 from ..core.unknown import TraceError, TraceSession, Unknown
 
 __all__ = ["Trace", "TraceError", "trace_twice"]
+
+_ONE_AT_A_TIME = threading.RLock()  # compiles that make captured Values unknown run one after the other
 
 
 @dataclass
@@ -57,11 +60,11 @@ def trace_function(fn: Callable[..., Any], n_inputs: int, fn_name: str, has_aux:
     inputs = [Value(0.0, label=f"input {i}") for i in range(n_inputs)]
     for i, v in enumerate(inputs):
         v.data = Unknown(session, f"input {i}")
-    names = [_name(v) for v in unknown]
     saved = [v.data for v in unknown]
+    placeholders = [Unknown(session, _name(v)) for v in unknown]
     try:
-        for v, name in zip(unknown, names):
-            v.data = Unknown(session, name)
+        for v, placeholder in zip(unknown, placeholders):
+            v.data = placeholder
         with tracing(session):
             out = fn(*inputs)
     except Exception as error:
@@ -69,8 +72,11 @@ def trace_function(fn: Callable[..., Any], n_inputs: int, fn_name: str, has_aux:
             raise TraceError(session.refusal) from error  # fn turned the refusal into another error
         raise
     finally:
-        for v, x in zip(unknown, saved):
-            v.data = x
+        for v, x, placeholder in zip(unknown, saved, placeholders):
+            if v.data is placeholder:  # a number another thread wrote meanwhile (load_state_dict) is kept
+                v.data = x
+    if session.refusal is not None and not session.by_fn:  # another thread used a parameter meanwhile
+        raise TraceError(session.refusal)
     if session.refusal is not None:  # fn caught the TraceError and went on: the graph it returns is not fixed
         raise TraceError(f"{session.refusal} ({fn_name} caught this error and went on, but the trace is refused: "
                          "the graph it returned depends on that refusal)")
@@ -110,12 +116,15 @@ def trace_twice(fn: Callable[..., Any], n_inputs: int, fn_name: str, has_aux: bo
     """Trace ``fn`` twice, the second time with every leaf it captured unknown (see the module's docstring).
 
     Returns the first trace and the captured Values (leaves in both traces that are not inputs), in the
-    order its ops use them. ``parameters`` are made unknown in the second trace even if ``fn`` does not
-    use them.
+    order its ops use them. ``parameters`` are unknown in both traces, even if ``fn`` does not use them.
     """
-    first = trace_function(fn, n_inputs, fn_name, has_aux)
-    leaves = [v for v in first.order if not v.inputs and v not in set(first.inputs)]
-    second = trace_function(fn, n_inputs, fn_name, has_aux, list(dict.fromkeys([*parameters, *leaves])))
+    with _ONE_AT_A_TIME:  # two compiles of one model must not take each other's placeholders for numbers
+        first = trace_function(fn, n_inputs, fn_name, has_aux, parameters)
+        inputs = set(first.inputs)
+        # every node the first trace reached, not only the leaves: a captured result (h = w * 2, made before
+        # the call) is unknown too; the first trace's own nodes are not used again, so changing them is harmless
+        reached = [v for v in first.order if v not in inputs]
+        second = trace_function(fn, n_inputs, fn_name, has_aux, list(dict.fromkeys([*parameters, *reached])))
     captured = captured_leaves(first, second)
     known = set(captured)
     _compare(_signature(first, known), _signature(second, known), fn_name)

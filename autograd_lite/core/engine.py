@@ -213,7 +213,8 @@ class Value(MicrogradNames):
             extra += f", op={short(self.param.symbol)!r} (hand-written)"
         elif self.op:
             extra += f", op={self.op!r}"
-        return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{extra})"
+        data = "?" if type(self.data) is Unknown else f"{self.data:.6g}"  # being traced: not known yet
+        return f"Value(data={data}, grad={self.grad:.6g}{extra})"
 
 
 # --- making nodes ----------------------------------------------------------------------

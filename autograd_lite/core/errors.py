@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .handwritten import describe, is_hand_written
 from .ops import OPS, Op
+from .unknown import Unknown
 
 if TYPE_CHECKING:
     from .engine import Value
@@ -47,7 +48,8 @@ def describe_failure(op: Op, inputs: tuple[Value, ...], param: Any, reason: str,
     names = op.operand_names(len(inputs))
     shown = []
     for name, v in zip(names, inputs):
-        shown.append(f"{name} = {v.data!r}" + (f" ({short(v.label)!r})" if v.label else ""))
+        number = "(being traced)" if type(v.data) is Unknown else repr(v.data)
+        shown.append(f"{name} = {number}" + (f" ({short(v.label)!r})" if v.label else ""))
     where = op.show(names, param)
     return f"{op.name}: {what} {where} with {', '.join(shown)}: {reason}"
 

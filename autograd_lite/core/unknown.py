@@ -30,25 +30,31 @@ class TraceError(ValueError):
 class TraceSession:
     """One trace by ``compile``: the function's name, the tracing thread and the first refusal."""
 
-    __slots__ = ("fn_name", "thread", "refusal")
+    __slots__ = ("fn_name", "thread", "refusal", "by_fn")
 
     def __init__(self, fn_name: str) -> None:
         self.fn_name = fn_name
         self.thread = threading.get_ident()
         self.refusal: str | None = None  # the first refusal's message: the trace fails even if fn caught it
+        self.by_fn = False  # whether that refusal was the traced function's own use (else another thread's)
 
     def refuse(self, what: str, how: str) -> NoReturn:
+        """Raise TraceError for a use of a traced number, and remember it: the trace fails even if the function
+        catches the error, and also when another thread made the use (it read a parameter being traced)."""
         if threading.get_ident() != self.thread:
+            if self.refusal is None:
+                self.refusal = (f"compile: another thread used {what} while {self.fn_name} was being traced; "
+                                "compile again when no other thread uses the parameters")
             raise TraceError(f"{what} is being traced by compile({self.fn_name}) in another thread; its value "
                              "can be read again once compile returns")
         message = (f"compile: {self.fn_name} {how} {what}, which depends on the inputs or parameters, while it is "
-                   "being traced: a Python decision or "
-                   "constant made from a traced value (if, while, max, min, float(), .item(), .data, detach()) "
-                   "would be frozen into the tape and be wrong for other inputs and parameters. Use branch-free "
-                   "ops on Values (relu, abs, leaky_relu; m.step in define_op), or run the function eagerly. (An op "
-                   "written by hand micrograd's way reads .data too: define it with define_op instead.)")
+                   "being traced: a Python decision or constant made from a traced value (if, while, max, min, "
+                   "float(), .item(), .data, str(), detach()) would be frozen into the tape and be wrong for other "
+                   "inputs and parameters. Use branch-free ops on Values (relu, abs, leaky_relu; m.step in "
+                   "define_op), or run the function eagerly. (An op written by hand micrograd's way reads .data "
+                   "too: define it with define_op instead.)")
         if self.refusal is None:
-            self.refusal = message
+            self.refusal, self.by_fn = message, True
         raise TraceError(message)
 
 
@@ -73,7 +79,7 @@ class Unknown:
     __ge__ = _refusing("compares (>=)")
     __eq__ = _refusing("compares (==)")  # type: ignore[assignment]
     __ne__ = _refusing("compares (!=)")  # type: ignore[assignment]
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = _refusing("hashes (a dict key, a cache)")  # type: ignore[assignment]
     __float__ = __int__ = __index__ = __complex__ = _refusing("converts to a number")
     __round__ = __trunc__ = __floor__ = __ceil__ = _refusing("rounds")
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _refusing("computes with the number of")
@@ -81,8 +87,7 @@ class Unknown:
         __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = _refusing("computes with the number of")
     __array_ufunc__ = __array_function__ = __array__ = _refusing("passes to numpy")
 
-    def __format__(self, spec: str) -> str:
-        return "?"  # printing is not a decision: repr(Value) and f-strings show it
-
-    def __repr__(self) -> str:
-        return f"<unknown while tracing: {self.what}>"
+    # Text and copies are decisions too (float(f"{x.data}"), a cache keyed by str(x.data), deepcopy of a
+    # parameter kept after the trace): refused as well. Only type() and isinstance() cannot be intercepted.
+    __format__ = __str__ = __repr__ = _refusing("turns into text")  # type: ignore[assignment]
+    __reduce__ = __reduce_ex__ = __copy__ = __deepcopy__ = __getstate__ = _refusing("copies")  # type: ignore

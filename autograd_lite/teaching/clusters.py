@@ -97,9 +97,15 @@ def _common(modules: set[str]) -> str:
     return ".".join(common)
 
 
+MAX_NESTING = 8  # boxes drawn inside each other at most: a name with 5,000 dots must not make 5,000 boxes
+
+
 def ancestors(module: str) -> list[str]:
-    """The named modules that contain ``module``, outermost first: a.0.b.3 -> [a.0]."""
-    parts = module.split(".")
+    """The named modules that contain ``module``, outermost first: a.0.b.3 -> [a.0].
+
+    Only the outermost ``MAX_NESTING`` levels count: a deeper module's box sits in the deepest of them.
+    """
+    parts = module.split(".", MAX_NESTING)
     return [".".join(parts[:k]) for k in range(1, len(parts)) if not is_index(parts[k])]
 
 
@@ -175,8 +181,14 @@ def _layer_of(neuron: str) -> str:
 
 
 def natural_key(name: str) -> tuple:
-    """Sort key that puts "neurons.10" after "neurons.9"."""
-    return tuple((0, int(part), "") if is_index(part) else (1, 0, part) for part in name.split("."))
+    """Sort key that puts "neurons.10" after "neurons.9".
+
+    Indexes compare by length, then text: no int() that a 5,000-digit name could make fail.
+    """
+    return tuple(
+        (0, len(part.lstrip("0")), part.lstrip("0")) if is_index(part) else (1, 0, part)
+        for part in name.split(".")
+    )
 
 
 def is_index(part: str) -> bool:

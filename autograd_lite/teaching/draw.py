@@ -133,14 +133,15 @@ def render(graph: graphviz.Digraph, path: str | os.PathLike) -> Path:
             f"Graphviz's 'dot' program was not found, so {path.name} was not made; the DOT source is in {source}. "
             "Install Graphviz (Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install graphviz; "
             f"conda: conda install graphviz), then run: dot -T{suffix} {source} -o {path}")
-    try:
-        path.write_bytes(graph.pipe(format=suffix))
+    try:  # quiet: what dot says goes into the error below, not onto the terminal
+        path.write_bytes(graph.pipe(format=suffix, quiet=True))
     except graphviz.ExecutableNotFound:
         raise GraphvizNotFoundError(f"Graphviz's 'dot' program could not be run; the DOT source is in {source}; "
                                     "install Graphviz (e.g. sudo apt-get install graphviz)") from None
     except graphviz.CalledProcessError as error:
-        message = (error.stderr or b"").decode(errors="replace").strip().splitlines()
-        raise RuntimeError(f"dot failed on {source}: {message[-1] if message else error}") from None
+        said = [labels.printable(line) for line in (error.stderr or b"").decode(errors="replace").strip().splitlines()]
+        said = labels.shorten("\n".join(said), 2000)  # dot's own words (they may quote a label), all of them
+        raise RuntimeError(f"dot failed on {source}:\n{said}" if said else f"dot failed on {source}: {error}") from None
     except OSError as error:  # dot stopped reading its input (a broken pipe): say so, not where Python noticed
         raise RuntimeError(f"dot stopped before reading all of {source}: {error}") from None
     return path
@@ -165,11 +166,13 @@ class _Style:
     def box(self, v: Value, clusters: Clusters | None = None) -> str:
         name = self.names[v]
         module = clusters.of.get(v) if clusters is not None and v in clusters.params else None
-        if module and v.label.startswith(module + "."):  # the box around it already says whose
-            name = labels.name(v.label[len(module) + 1:])
+        rest = v.label[len(module) + 1:] if module and v.label.startswith(module + ".") else ""
+        if rest:  # the box around it already says whose; a label that is only the box's prefix ("n.") stays whole
+            name = labels.name(rest)
         cells = []
         if self.show_names:
-            cells.append(f"<b>{labels.dot_html(name)}</b>" if v.label or v.inputs else "")
+            shown = labels.dot_html(name) if v.label or v.inputs else ""
+            cells.append(f"<b>{shown}</b>" if shown else "")  # dot refuses an empty <b></b>
         cells.append(f"data {self.number(v.data)}")
         if self.show_grad:
             grey = "#334155" if self.color_by else "#64748b"

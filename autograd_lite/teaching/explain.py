@@ -107,14 +107,21 @@ class Explanation:
     forward: list[Line]
     steps: list[Step]
     grads: dict[Value, float] = field(repr=False)  # d root / d node for every node
+    _expressions: dict[Value, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def expression(self, node: Value) -> str:
         """How ``node`` was computed, with its inputs' names ("w * x"); "" for a leaf.
 
         >>> w, x = Value(2.0, label="w"), Value(3.0, label="x"); explain(w * x).expression((w * x).inputs[0])
         ''
+
+        Read from the forward listing, not built again: a renderer asks once per step, and a node with
+        n inputs has n steps, so building its expression each time would cost n^2.
         """
-        return _line(node, self.names).expression
+        if not self._expressions:
+            self._expressions.update((line.node, line.expression) for line in self.forward)
+        found = self._expressions.get(node)
+        return _line(node, self.names).expression if found is None else found
 
     def grad(self, node: Value) -> float:
         """d root / d node as the steps computed it (0.0 for a node not in the graph).

@@ -24,6 +24,8 @@ def _d(top: str, bottom: str) -> str:
 
 
 def to_text(e: Explanation, precision: int) -> str:
+    """Names are printable already; formulas come from the op table, where ``define_op`` puts the user's text,
+    so every line is made printable as a whole."""
     num = lambda x: number(x, precision)
     root = e.names[e.root]
     width = max(len(line.name) for line in e.forward)
@@ -56,7 +58,7 @@ def to_text(e: Explanation, precision: int) -> str:
         out.append("")
         out.append("Gradients of the labelled leaves: "
                    + ", ".join(f"{_d(root, line.name)} = {num(e.grads[line.node])}" for line in leaves))
-    return "\n".join(out)
+    return "\n".join(map(labels.printable, out))  # an op's formula is anyone's text (define_op): no control codes
 
 
 def to_markdown(e: Explanation, precision: int) -> str:
@@ -74,7 +76,7 @@ def to_markdown(e: Explanation, precision: int) -> str:
     out += ["", f"**Backward pass**: the chain rule, one edge at a time, from {seed}", ""]
     for s in e.steps:
         share = f"{s.count} of {s.users}" + (", final" if s.final else "")
-        local = f"${frac(s.name, s.input_name)} = {s.formula_latex}"
+        local = f"${frac(s.name, s.input_name)} = {labels.latex_formula(s.formula_latex)}"  # an op's text: untrusted
         if s.skipped or s.partial.strip() == num(s.local):  # no "= 1 = 1"
             local += "$ "
         else:

@@ -163,3 +163,75 @@ def latex_escape(text: str) -> str:
     ``<`` and ``>`` become ``\lt`` and ``\gt``: a Markdown renderer that does not know ``$...$`` sees no HTML.
     """
     return _LATEX_SPECIAL.sub(lambda m: _LATEX[m.group(0)], printable(text))
+
+
+# MathJax and KaTeX commands that reach outside the formula: links, CSS classes, ids and styles, raw HTML and
+# data attributes, pictures, loading extensions, and definitions (a macro could spell any of these)
+_FORMULA_DENIED = frozenset({
+    "href", "url", "class", "cssId", "style", "bbox", "require", "unicode", "html", "htmlClass", "htmlId",
+    "htmlStyle", "htmlData", "data", "includegraphics", "def", "gdef", "edef", "xdef", "let", "futurelet",
+    "newcommand", "renewcommand", "providecommand", "DeclareMathOperator", "newenvironment", "renewenvironment",
+    "input", "include", "toggle", "mmlToken", "csname", "expandafter",
+})
+_FORMULA_KEPT = r"\\[A-Za-z]+|\\[ ,;:!{}$_%#&|\\]"  # a command, an escaped character
+_FORMULA_TOKEN = re.compile(_FORMULA_KEPT + r"|\\|[{}<>$`%#&]|" + _UNSAFE.pattern)
+_FORMULA_KEPT_TOKENS = re.compile(_FORMULA_KEPT)
+_FORMULA_RISKY = re.compile(r"[\\<>$`%#&]|" + _UNSAFE.pattern)  # left once the kept tokens are gone
+_FORMULA_DENIED_COMMAND = re.compile(r"\\(?:" + "|".join(sorted(_FORMULA_DENIED)) + r")(?![A-Za-z])")
+_NOT_BRACE = re.compile(r"[^{}]")
+_FORMULA_CHARS = {"\\": r"\backslash{}", "<": r"\lt{}", ">": r"\gt{}", "$": r"\$", "`": r"\grave{}", "%": r"\%",
+                  "#": r"\#", "&": r"\&"}
+
+
+def latex_formula(text: str) -> str:
+    r"""LaTeX written by someone else (an op's formula, ``define_op(formula_latex=...)``), kept as LaTeX but unable
+    to leave its ``$...$``: what could end the formula, become HTML or a link, or hide the rest is written out.
+
+    >>> latex_formula(r"[u > 0] + \frac{1}{2")
+    '[u \\gt{} 0] + \\frac{1}{2}'
+    >>> latex_formula("$<img>$ 100% \\href{javascript:x}{y}}")
+    '\\$\\lt{}img\\gt{}\\$ 100\\% \\mathrm{\\backslash{}href}{javascript:x}{y}\\}'
+
+    - ``<`` and ``>`` become ``\lt`` and ``\gt``, so a Markdown renderer that does not know ``$...$`` sees no HTML;
+    - ``$`` (the formula's end), `````, ``%`` (a comment), ``#``, ``&`` and a lone backslash are escaped;
+      control characters are shown as their escapes (``printable``);
+    - braces are balanced: an unmatched ``}`` is escaped and an open ``{`` is closed at the end;
+    - commands that make links, styles or HTML, or define commands (``\href``, ``\style``, ``\def`` ...) are
+      shown as text. Every other command (``\frac``, ``\sigma``, ``\le``) works as written.
+    """
+    text = str(text)
+    if _formula_is_safe(text):  # most formulas (the op table's): nothing to change, found without a Python loop
+        return text
+    depth = 0
+
+    def one(match: re.Match) -> str:
+        nonlocal depth
+        token = match.group(0)
+        if len(token) > 1:  # a command or an escaped character
+            return rf"\mathrm{{\backslash{{}}{token[1:]}}}" if token[1:] in _FORMULA_DENIED else token
+        if token == "{":
+            depth += 1
+            return token
+        if token == "}":
+            if not depth:
+                return r"\}"
+            depth -= 1
+            return token
+        return _FORMULA_CHARS.get(token) or latex(token)  # a control character: \mathrm{\backslash{}x1b}
+
+    text = _FORMULA_TOKEN.sub(one, text)
+    return text + "}" * depth
+
+
+def _formula_is_safe(text: str) -> bool:
+    """True when ``latex_formula`` would return ``text`` as it is: no denied command, nothing to escape once the
+    commands and escaped characters are taken out, and balanced braces."""
+    if _FORMULA_DENIED_COMMAND.search(text):
+        return False
+    rest = _FORMULA_KEPT_TOKENS.sub("", text)
+    if _FORMULA_RISKY.search(rest):
+        return False
+    braces, before = _NOT_BRACE.sub("", rest), None
+    while braces and braces != before:
+        braces, before = braces.replace("{}", ""), braces
+    return not braces

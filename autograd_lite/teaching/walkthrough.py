@@ -109,7 +109,7 @@ def _diagram(e: Explanation, precision: int, nodes: int, limit: int) -> str:
         return ('<p class="note">Install Graphviz (e.g. <code>sudo apt-get install graphviz</code>) '
                 "to see the diagram here; the steps work without it.</p>")
     try:
-        svg = draw(e.root, precision=precision, grads=e.grads).pipe(format="svg").decode("utf-8")
+        svg = draw(e.root, precision=precision, grads=e.grads).pipe(format="svg", quiet=True).decode("utf-8")
     except graphviz.CalledProcessError as error:  # say what dot said, not the command line it was given
         said = (error.stderr or b"").decode("utf-8", errors="replace").strip().splitlines()
         said = said[0] if said else f"nothing (exit status {error.returncode})"
