@@ -119,8 +119,8 @@ def check_build_cost(kind: str, config: dict[str, Any], max_bytes: int = DEFAULT
     if (layers + neurons) * BYTES_PER_UNIT > budget:
         raise ValueError(f"'config' describes {layers:,} layer{'s' * (layers != 1)} with {neurons:,} neurons: "
                          f"building each layer and neuron costs as much as reading {BYTES_PER_UNIT} bytes, "
-                         f"so max_bytes={max_bytes} allows {budget // BYTES_PER_UNIT:,} in all; if you trust the file, pass "
-                         f"max_bytes={(layers + neurons) * BYTES_PER_UNIT} or more")
+                         f"so max_bytes={max_bytes} allows {budget // BYTES_PER_UNIT:,} in all; "
+                         f"if you trust the file, pass max_bytes={(layers + neurons) * BYTES_PER_UNIT} or more")
 
 
 def _load_document(document: Any, model: Module | None, max_bytes: int = DEFAULT_MAX_BYTES) -> Module:
