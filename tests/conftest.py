@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Sequence
 
 import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def central_difference(f: Callable[[list[float]], float], xs: Sequence[float], i: int) -> float:
@@ -28,3 +31,32 @@ def central_difference(f: Callable[[list[float]], float], xs: Sequence[float], i
 def fd() -> Callable[[Callable[[list[float]], float], Sequence[float], int], float]:
     """The finite-difference oracle as a fixture (session scope, so hypothesis tests may use it)."""
     return central_difference
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """Headless Chromium through selenium, shared by every page test (skipped with the reason when absent).
+
+    Open a page with ``browser.get(path.as_uri())``; ``console_errors(browser)`` lists what the page logged as
+    SEVERE since the last call. The window is 1280x720, the size the pages must be readable at.
+    """
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium chromium-driver)")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e .[test])")
+    driver_path = shutil.which("chromedriver")
+    assert driver_path, "Chromium is installed but chromedriver is not: apt-get install chromium-driver"
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1280,720",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=driver_path), options=options)
+    yield driver
+    driver.quit()
+
+
+def console_errors(driver) -> list[str]:
+    """The SEVERE messages the page in ``driver`` logged since the last call (each call empties the log)."""
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]

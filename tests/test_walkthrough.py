@@ -7,8 +7,6 @@ import re
 import shutil
 import sys
 
-import pytest
-
 from autograd_lite import Value, explain
 from autograd_lite.teaching.walkthrough import to_html, write_html
 
@@ -68,25 +66,6 @@ def test_docstring_examples():
 
 
 # --- in a real browser -----------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed (Debian: apt-get install chromium chromium-driver)")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e .[test])")
-    driver_path = shutil.which("chromedriver")
-    assert driver_path, "Chromium is installed but chromedriver is not: apt-get install chromium-driver"
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=driver_path), options=options)
-    yield driver
-    driver.quit()
-
-
 def active(driver) -> int:
     return driver.execute_script(
         "return Array.prototype.findIndex.call(document.querySelectorAll('.frame'), f => f.classList.contains('active'))")
