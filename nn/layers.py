@@ -346,3 +346,24 @@ class MLP(Module):
     def __repr__(self) -> str:
         return (f"MLP({self.nin}, {self.nouts}, activation={self.activation!r}, "
                 f"output_activation={self.output_activation!r}, init={self.init!r})")
+
+    def to_torch(self) -> Any:
+        """This MLP as a float64 ``torch.nn.Sequential`` with the same weights (``nn.torch_bridge.to_torch``).
+
+        >>> MLP(2, [3, 1], seed=0).to_torch()[0].weight.shape  # doctest: +SKIP
+        torch.Size([3, 2])
+        """
+        from .torch_bridge import to_torch  # torch is optional: imported only when asked for
+
+        return to_torch(self)
+
+    @classmethod
+    def from_torch(cls, sequential: Any, init: str = "uniform") -> MLP:
+        """The MLP of a ``torch.nn.Sequential`` of Linear layers and activations (``nn.torch_bridge.from_torch``).
+
+        >>> MLP.from_torch(MLP(2, [3, 1], seed=0).to_torch()).nouts  # doctest: +SKIP
+        [3, 1]
+        """
+        from .torch_bridge import from_torch
+
+        return from_torch(sequential, init=init)
