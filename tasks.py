@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""One entry point that works on a fresh machine: ``python3 tasks.py test`` / ``python3 tasks.py demo``.
+"""One entry point that works on a fresh machine: ``python3 tasks.py test`` / ``python3 tasks.py demo``
+(and ``docs``: the documentation site into ``site/``; ``bench``: the benchmarks).
 
 It makes a virtual environment in ``.venv``, installs the project with its extras there,
 installs Graphviz's ``dot`` (and Chromium, for the browser test) through the system package
@@ -79,11 +80,22 @@ def main(argv: list[str]) -> int:
         ensure_venv("plot")
         apt_install({"dot": "graphviz"})
         return run(PYTHON, "demos/main.py", *argv[1:], check=False)
+    if task == "docs":  # the documentation site, strict: a warning fails the build
+        ensure_venv("docs")
+        apt_install({"dot": "graphviz"})
+        if run(PYTHON, "docs/generate.py", check=False):
+            return 1
+        os.environ["NO_MKDOCS_2_WARNING"] = "1"
+        mkdocs = VENV / ("Scripts/mkdocs.exe" if os.name == "nt" else "bin/mkdocs")
+        code = run(mkdocs, "build", "--strict", *argv[1:], check=False)
+        if not code:
+            print(f"the site is in {ROOT / 'site'} (open site/index.html)")
+        return code
     if task == "bench":
         ensure_venv("test")
         return run(PYTHON, "benchmarks/run.py", *argv[1:], check=False)
     print(__doc__)
-    print("usage: python3 tasks.py test [pytest args] | demo | bench")
+    print("usage: python3 tasks.py test [pytest args] | demo | docs | bench")
     return 0 if task == "help" else 2
 
 
