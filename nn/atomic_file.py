@@ -144,7 +144,8 @@ def remove_stale_temps(folder: str, name: str, now: float | None = None) -> list
     []
     """
     now = time.time() if now is None else now
-    pattern, removed = temp_pattern(name), []
+    pattern = temp_pattern(name)
+    removed: list[str] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -214,6 +215,6 @@ _REASONS = {
 
 def _where(error: OSError, who: str, path: str | os.PathLike, folder: str, creating: bool = False) -> OSError:
     reasons = {**_REASONS, **_PLACE} if creating and not os.path.isdir(folder) else _REASONS
-    template = reasons.get(error.errno)
+    template = reasons.get(error.errno) if error.errno is not None else None
     reason = template.format(folder=folder) if template else f"{error.strerror or error} (in {folder})"
     return type(error)(error.errno, f"{who}: cannot write {os.fsdecode(os.fspath(path))}: {reason}")

@@ -27,7 +27,7 @@ def nonnegative(x: Any, what: str, upper: float | None = None) -> float:
     """``x`` as a finite float >= 0 (and < ``upper`` when given)."""
     if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x) or x < 0:
         raise ValueError(f"{what} must be a finite number >= 0, got {x!r:.60}")
-    if upper is not None and x >= upper:
+    if upper is not None and float(x) >= upper:
         raise ValueError(f"{what} must be < {upper}, got {x!r}")
     return float(x)
 

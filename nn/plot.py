@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -63,14 +63,14 @@ def plot_decision_boundary(model: Callable, X: Any, y: Any, path: str | Path | N
         regions, levels = out.argmax(axis=1), np.arange(classes + 1) - 0.5
     else:  # one output: contoured at the threshold, so the boundary is smooth
         regions = out.reshape(-1)
-        levels = [min(regions.min(), threshold) - 1.0, threshold, max(regions.max(), threshold) + 1.0]
+        levels = np.array([min(regions.min(), threshold) - 1.0, threshold, max(regions.max(), threshold) + 1.0])
     regions = regions.reshape(resolution, resolution)
     ax.contourf(xs, ys, regions, alpha=0.22, cmap=colours, levels=levels)
     if classes == 2:
         ax.contour(xs, ys, regions, levels=[threshold], colors="k", linewidths=0.8)
     ax.scatter(X[:, 0], X[:, 1], c=y, cmap=colours, vmin=-0.5, vmax=classes - 0.5, edgecolors="k", s=22)
     ax.set(title=title, xlabel="x1", ylabel="x2")
-    fig = ax.figure
+    fig = cast("Figure", ax.figure)  # an axes of a plain figure (ours, or the caller's)
     fig.tight_layout()
     if path is None:
         return fig

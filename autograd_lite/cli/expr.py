@@ -196,15 +196,16 @@ class _Builder:
             expected = str(least) if least == most else f"{least} to {most}"
             raise ExpressionError(f"{name}() takes {expected} argument(s), got {len(node.args)}")
         if name == "dot":
-            if len(node.args) != 2 or not all(isinstance(a, ast.List) for a in node.args):
+            lists = [a for a in node.args if isinstance(a, ast.List)]
+            if len(node.args) != 2 or len(lists) != 2:
                 raise ExpressionError("dot() takes two lists of the same length: dot([w1, w2], [x1, x2])")
-            if len(node.args[0].elts) != len(node.args[1].elts):
-                raise ExpressionError(f"dot() got {len(node.args[0].elts)} weights but {len(node.args[1].elts)} "
+            if len(lists[0].elts) != len(lists[1].elts):
+                raise ExpressionError(f"dot() got {len(lists[0].elts)} weights but {len(lists[1].elts)} "
                                       "inputs; the two lists must have the same length")
-            ws, xs = ([self.build(e) for e in a.elts] for a in node.args)
+            ws, xs = ([self.build(e) for e in a.elts] for a in lists)
             return function(ws, xs)
         if OPS[name].arity == 1 and most == 2:  # the op's constant: a plain number
-            args = [self.build(node.args[0])]
+            args: list[Value | float] = [self.build(node.args[0])]
             if len(node.args) == 2:
                 param = self.constant(node.args[1])
                 if param is None:

@@ -50,7 +50,7 @@ def _xlogy(x: Any, y: Any) -> Any:
 
 
 # step and sign are piecewise constant: their derivative is 0, so plain floats are exact.
-value_math = SimpleNamespace(**{name: _on_values(name, f) for name, f in dict(
+_FUNCTIONS: dict[str, Callable[..., Any]] = dict(
     exp=Value.exp, log=Value.log, sqrt=Value.sqrt, sin=Value.sin, cos=Value.cos,
     tanh=Value.tanh, sigmoid=Value.sigmoid, softplus=Value.softplus, relu=Value.relu, abs=abs,
     leaky_relu=lambda u, slope: u.leaky_relu(slope),
@@ -62,4 +62,5 @@ value_math = SimpleNamespace(**{name: _on_values(name, f) for name, f in dict(
     xlogy=_xlogy,
     step=lambda v: scalar_math.step(v.data),
     sign=lambda v: scalar_math.sign(v.data),
-).items()})
+)
+value_math = SimpleNamespace(**{name: _on_values(name, f) for name, f in _FUNCTIONS.items()})
