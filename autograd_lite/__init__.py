@@ -8,7 +8,10 @@ Public API: ``Value``; n-ary nodes ``sum``, ``dot``, ``logsumexp``; ``grad`` (hi
 with ``create_graph=True``); ``no_grad`` / ``enable_grad`` (per thread); the op table ``OPS``
 and ``define_op`` (an op of your own, known to every consumer); ``topological_order``; the
 op table's math namespaces ``scalar_math`` (floats) and ``array_math`` (numpy arrays);
-pictures and the chain rule step by step: ``draw``, ``render``, ``explain``; ``compile`` (a
+pictures and the chain rule step by step: ``draw``, ``render``, ``explain``; homework formulas
+(``expression_exercise`` over ``EXERCISE_OPS``, ``exercise_ops`` checks a mix); the notes' symbols
+(``z_1^[2]`` as z₁^[2], LaTeX or HTML): ``symbol``; practice: ``check`` (gradients worked out by
+hand) and ``quiz`` (a page to fill in; ``Quiz``, ``Question``, ``Blank`` build any quiz page); ``compile`` (a
 per-sample loss traced once into a ``Tape`` that trains on whole numpy batches). The
 packages: ``core`` (the engine), ``compiled`` (the tape), ``teaching`` (pictures and
 explanations), ``cli`` (the command line); ARCHITECTURE.md maps them.
@@ -25,13 +28,24 @@ from .core.engine import sum as sum  # re-exported, but not in __all__ (see belo
 from .core.grad_mode import enable_grad, is_grad_enabled, no_grad
 from .core.graph import topological_order
 from .core.ops import OPS, Op
+from .teaching.check import CheckResult
 from .teaching.draw import draw, render
+from .teaching.exercises import EXERCISE_OPS, exercise_ops, expression_exercise
 from .teaching.explain import explain
+from .teaching.notation import symbol
+from .teaching.quiz import Blank, Question, Quiz
 
 __version__ = "0.1.0"
 
 # ``sum`` and ``compile`` are left out of __all__ so ``import *`` never hides the builtins.
 __all__ = [
+    "EXERCISE_OPS",
+    "Blank",
+    "CheckResult",
+    "Question",
+    "Quiz",
+    "check",
+    "quiz",
     "OPS",
     "Op",
     "Tape",
@@ -41,7 +55,9 @@ __all__ = [
     "dot",
     "draw",
     "enable_grad",
+    "exercise_ops",
     "explain",
+    "expression_exercise",
     "grad",
     "is_grad_enabled",
     "logsumexp",
@@ -49,14 +65,23 @@ __all__ = [
     "render",
     "array_math",
     "scalar_math",
+    "symbol",
     "topological_order",
 ]
 
 _MOVED = {name: "nn.explain_layers" for name in ("explain_layers", "LayerView", "LayerCheck")}
 
 
+_PRACTICE = ("check", "quiz")  # they read a formula's text with cli.expr: imported on first use (cli imports this)
+
+
 def __getattr__(name: str) -> object:
-    """A clear message for names that moved out of autograd_lite (it no longer knows nn)."""
+    """``check`` and ``quiz`` (from ``cli.practice``), and a clear message for names that moved out of autograd_lite
+    (it no longer knows nn)."""
+    if name in _PRACTICE:
+        from .cli import practice
+
+        return getattr(practice, name)
     if name in _MOVED:
         raise AttributeError(f"autograd_lite.{name} moved to nn (it is about layers): use {_MOVED[name]}"
                              f"{'' if name == 'explain_layers' else ' and nn.' + name}")

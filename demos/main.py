@@ -3,8 +3,9 @@
     python3 demos/main.py            (or: python3 tasks.py demo)
 
 Writes into ``out/``: ``moons_boundary.png`` (the decision boundary over the data),
-``moons_loss.png`` (loss and accuracy per epoch) and ``moons_model.json`` (the trained
-model, reloadable with ``nn.load``). Takes a few seconds.
+``moons_loss.png`` (loss and accuracy per epoch), ``moons_model.json`` (the trained
+model, reloadable with ``nn.load``) and ``moons_player.html`` (the training player: open it
+in a browser to play and scrub through the epochs). Takes a few seconds.
 """
 
 from __future__ import annotations
@@ -56,19 +57,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{model}: {len(model.parameters())} parameters, 200 moons points")
     history = nn.fit(model, X, y, loss="bce_with_logits", optimizer=nn.Adam(model.parameters(), lr=0.02),
                      epochs=args.epochs, batch_size=16, seed=args.seed, progress=not args.quiet,
-                     compiled=not args.eager)
+                     compiled=not args.eager, record=True)  # record: snapshots for the training player
     loss, accuracy = nn.evaluate(model, X, y, loss="bce_with_logits")
     print(f"after {args.epochs} epochs: loss {loss:.4f}, training accuracy {accuracy:.1%}")
 
     args.out.mkdir(parents=True, exist_ok=True)
     boundary, curve, saved = args.out / "moons_boundary.png", args.out / "moons_loss.png", args.out / "moons_model.json"
+    player = args.out / "moons_player.html"
     plot_decision_boundary(model, X, y, boundary, title=f"MLP(2, [16, 16, 1]) on the moons: {accuracy:.1%} correct",
                            resolution=args.grid)
     plot_history(history, curve)
     model.save(saved)
+    history.player(player, title="A 2-16-16-1 MLP learns the moons")
     print(f"decision boundary: {boundary}")
     print(f"loss curve:        {curve}")
     print(f"trained model:     {saved}  (nn.load to use it again)")
+    print(f"training player:   {player}  (open it in a browser: play and scrub through the epochs)")
     return 0
 
 

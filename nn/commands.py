@@ -1,7 +1,7 @@
 """The ``autograd-lite train`` command, which ``nn`` adds to the command line (an entry point in the
 ``autograd_lite.commands`` group, so ``autograd_lite`` never imports ``nn``).
 
-    autograd-lite train moons [--epochs N] [--hidden 16,16] [--plot boundary.png] [--eager]
+    autograd-lite train moons [--epochs N] [--hidden 16,16] [--plot boundary.png] [--player train.html] [--eager]
 
 Every size the user picks has a bound, and all of them are checked before anything is allocated
 (a usage error, exit 2, names the bound): the examples (``MAX_SAMPLES``, and each data set's
@@ -101,6 +101,9 @@ def add_train(commands: Any) -> None:
                    help=f"seed of the data, the weights and the shuffles, 0 to {MAX_SEED:,} (default 0)")
     p.add_argument("--plot", metavar="FILE", type=output_path,
                    help="save the decision boundary as a .png, .svg, .pdf or .jpg image (needs matplotlib)")
+    p.add_argument("--player", metavar="FILE", type=output_path,
+                   help="write the training player, one offline .html page: play and scrub through the epochs "
+                        "(decision boundary, curves, weights and gradients, delta per layer)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--eager", action="store_true",
                    help="train through the scalar engine, one graph per example (slower); by default the model "
@@ -124,13 +127,18 @@ def _train(args: argparse.Namespace) -> int:
         check_output(args.plot, "--plot")  # before training, not after it
         if importlib.util.find_spec("matplotlib") is None:
             raise RuntimeError("--plot needs matplotlib: pip install matplotlib (or autograd-lite[plot])")
+    if args.player is not None:
+        if Path(args.player).suffix.lower() not in (".html", ".htm"):
+            raise UsageError(f"--player {shorten(args.player, PATH_ECHO)}: use a name ending in .html")
+        check_output(args.player, "--player")  # before training, not after it
     X, y = spec.make(samples, args.seed)
     loss = "bce_with_logits" if spec.classes == 2 else "cross_entropy"
     model = MLP(2, layers, activation=args.activation, seed=args.seed)
     say(f"training MLP(2, {layers}) on {args.dataset} ({len(X)} examples, {loss})")
-    fit(model, X, y, loss=loss, optimizer=Adam(model.parameters(), lr=args.lr),
-        epochs=args.epochs or spec.epochs, batch_size=args.batch_size, seed=args.seed,
-        progress=not args.quiet and stream_open(sys.stderr), compiled=not args.eager)  # tqdm needs a stderr (2>&-)
+    history = fit(model, X, y, loss=loss, optimizer=Adam(model.parameters(), lr=args.lr),
+                  epochs=args.epochs or spec.epochs, batch_size=args.batch_size, seed=args.seed,
+                  progress=not args.quiet and stream_open(sys.stderr),  # tqdm needs a stderr (2>&-)
+                  compiled=not args.eager, record=args.player is not None)
     # through a compiled tape unless --eager: the scalar engine takes some 15 ms an example for a 256,256 model
     final_loss, accuracy = evaluate(model, X, y, loss=loss, compiled=not args.eager,
                                     batch_size=max(1, min(EVAL_BATCH, largest_batch(layers, False))))
@@ -144,6 +152,8 @@ def _train(args: argparse.Namespace) -> int:
 
         path = plot_decision_boundary(model, X, y, args.plot, title=f"{args.dataset}: accuracy {accuracy:.3f}")
         say(f"wrote {path}")
+    if args.player:
+        say(f"wrote {history.player(args.player, title=f'MLP(2, {layers}) on {args.dataset}')}")
     return EXIT_OK
 
 

@@ -1,157 +1,319 @@
-"""An MLP layer by layer: the engine's delta and weight gradients beside the notes' closed form.
+"""An MLP layer by layer, one step per equation of the notes, with the engine's numbers beside the closed form.
 
-``explain_layers(model, x, target, loss)`` differentiates the model's graph with the engine
-(``autograd_lite.grad``) and evaluates the notes' formulas in numpy (``nn.reference``), so a
-student sees, layer by layer, that delta^l = (W^{l+1})^T delta^{l+1} * g'(z^l) and
-dL/dW^l = delta^l (a^{l-1})^T are what backpropagation computes.
+``explain_layers(model, X, T, loss)`` builds the model's scalar graph for one example ``x`` (a
+vector) or a batch (the rows of ``X``), differentiates it with the engine (``autograd_lite.grad``)
+and evaluates the notes' formulas in numpy (``nn.reference``). The result, a ``LayerView``, walks
+the forward pass z^[l] = W^[l] a^[l-1] + b^[l], a^[l] = g(z^[l]) and the backward pass
+delta^[l] = (W^[l+1])^T delta^[l+1] o g'(z^[l]), dC/dW^[l] = delta^[l] (a^[l-1])^T, dC/db^[l] = delta^[l]
+(notes 003/004; note 001 eqs. 21-23 with its W transposed) as text, Markdown (LaTeX) or an HTML page.
+
+    >>> import nn; view = nn.explain_layers(nn.MLP(2, [2, 1], seed=0), [1.0, 2.0], [0.5], loss="half_squared_error")
+    >>> [check.index for check in view.layers], view.layers[0].difference() < 1e-12
+    ([2, 1], True)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from autograd_lite import grad
+from autograd_lite import Value, grad
 from autograd_lite import sum as value_sum
 
-from . import losses, reference
-from .activations import check_choice
+from . import layer_html, layer_text, losses, reference
+from .activations import activate
+from .layer_build import LOSS_TEXT, Run, build_steps
+from .layer_steps import Step
+
+MAX_LAYERS = 8
+"""Layers a walkthrough explains (every layer is several steps; more is not a lesson, it is a log)."""
+MAX_WIDTH = 32
+"""Neurons in any layer, inputs included (matrices beyond 8x8 are shown elided anyway)."""
+MAX_EXAMPLES = 32
+"""Examples in a batch (each is a copy of the scalar graph; columns beyond 8 are shown elided)."""
+
+LOSSES: tuple[str, ...] = ("mse", "half_squared_error", "bce", "bce_with_logits", "cross_entropy")
+_REFERENCE_NAME = {"mse": "mse_loss", "half_squared_error": "half_squared_error", "bce": "bce",
+                   "bce_with_logits": "bce_with_logits", "cross_entropy": "cross_entropy"}
 
 
 @dataclass
 class LayerCheck:
-    """One layer l: delta^l = dL/dz^l and dL/dW^l, dL/db^l from the engine and from the notes' formulas."""
+    """One layer l: delta^[l] and dC/dW^[l], dC/db^[l] from the engine and from the notes' formulas.
+
+    One example: ``delta_*`` has shape (n_l,), dL/dz^[l]. A batch of m: ``delta_*`` is n_l x m, column i
+    holding dL^(i)/dz^[l] of example i (note 001's J_z(C), eq. 23c-d; the engine's dC/dz is 1/m of it),
+    and ``dW_*``, ``db_*`` are the batch averages of eq. 23a/23b. ``back_*`` = (W^[l+1])^T delta^[l+1] and
+    ``g_prime_*`` = g'(z^[l]), the two factors of a hidden layer's delta (None at the output layer).
+    """
 
     index: int  # l = 1 .. L
     activation: str
-    formula: str  # how the closed form gets delta^l
+    formula: str  # how delta^[l] is obtained
     delta_engine: Any
     delta_formula: Any
     dW_engine: Any
     dW_formula: Any
     db_engine: Any
     db_formula: Any
+    back_engine: Any = None
+    back_formula: Any = None
+    g_prime_engine: Any = None
+    g_prime_formula: Any = None
 
     def difference(self) -> float:
-        """The largest |engine - closed form| over delta, dW and db of this layer."""
-        return max(float(np.max(np.abs(a - b))) for a, b in
-                   ((self.delta_engine, self.delta_formula), (self.dW_engine, self.dW_formula),
-                    (self.db_engine, self.db_formula)))
+        """The largest |engine - closed form| over every array of this layer."""
+        pairs = [(self.delta_engine, self.delta_formula), (self.dW_engine, self.dW_formula),
+                 (self.db_engine, self.db_formula), (self.back_engine, self.back_formula),
+                 (self.g_prime_engine, self.g_prime_formula)]
+        return max(float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in pairs if a is not None)
 
 
 @dataclass
 class LayerView:
-    """``explain_layers``' result: one ``LayerCheck`` per layer, output layer first (backward order)."""
+    """``explain_layers``' result: ``layers`` (one ``LayerCheck`` per layer, output first) and ``steps``.
+
+    ``steps`` are the walkthrough's equations in order (forward, loss, backward); ``m`` the number of
+    examples (``batch`` False: one vector x). ``root`` is the first example's loss node, the graph the
+    HTML page draws.
+    """
 
     loss: str
-    cost: float  # the closed form's
+    cost: float  # the closed form's C
     engine_cost: float
     layers: list[LayerCheck]
+    steps: list[Step] = field(default_factory=list)
+    m: int = 1
+    batch: bool = False
+    convention: str = ""
+    root: Any = None
+    model: Any = None
 
-    def to_text(self, precision: int = 6) -> str:
-        """Per layer: delta from the engine beside the formula, then dL/dW = delta (a^{l-1})^T.
+    def to_text(self, precision: int = 4) -> str:
+        """The walkthrough as plain text: every step's formula, then its matrices with the numbers.
 
         >>> import nn; view = nn.explain_layers(nn.MLP(2, [2, 1], seed=0), [1.0, 2.0], [0.5])
-        >>> print(view.to_text().splitlines()[3])
-        layer 2 (linear): delta^2 = (a^2 - t) * g'(z^2)  (L = 1/2 ||a^2 - t||^2, note 004)
+        >>> "delta^[2] = 2/n_L (a^[2] - t)" in view.to_text()
+        True
         """
-        return _layers_text(self, precision)
+        return layer_text.to_text(self, precision)
+
+    def to_markdown(self, precision: int = 4) -> str:
+        """The walkthrough as Markdown with LaTeX ($$ ... $$ blocks, bmatrix), for Jupyter or a notes file.
+
+        >>> import nn; view = nn.explain_layers(nn.MLP(2, [2, 1], seed=0), [1.0, 2.0], [0.5])
+        >>> r"\\delta^{[1]}" in view.to_markdown()
+        True
+        """
+        return layer_text.to_markdown(self, precision)
+
+    def to_html(self, precision: int = 4) -> str:
+        """A self-contained page (no network): the steps beside the first example's scalar diagram; pointing at a
+        matrix entry lights its nodes and pointing at a node lights its entries.
+
+        >>> import nn; nn.explain_layers(nn.MLP(2, [2, 1], seed=0), [1.0, 2.0], [0.5]).to_html()[:15]
+        '<!DOCTYPE html>'
+        """
+        return layer_html.to_html(self, precision)
+
+    def write_html(self, path: str | os.PathLike, precision: int = 4) -> Path:
+        """Write ``to_html()`` to ``path`` (UTF-8) and return the path.
+
+        >>> import nn, os, tempfile; view = nn.explain_layers(nn.MLP(2, [2, 1], seed=0), [1.0, 2.0], [0.5])
+        >>> view.write_html(os.path.join(tempfile.mkdtemp(), "layers.html")).name
+        'layers.html'
+        """
+        path = Path(path)
+        path.write_text(self.to_html(precision), encoding="utf-8")
+        return path
 
     def __str__(self) -> str:
         return self.to_text()
 
     def __repr__(self) -> str:
         worst = max(layer.difference() for layer in self.layers)
-        return f"LayerView(loss={self.loss!r}, {len(self.layers)} layers, largest difference {worst:.2g})"
+        examples = f", batch of {self.m}" if self.batch else ""
+        return f"LayerView(loss={self.loss!r}, {len(self.layers)} layers{examples}, largest difference {worst:.2g})"
 
     def _repr_markdown_(self) -> str:
-        return "```\n" + self.to_text() + "\n```"
+        return self.to_markdown()
+
+    def _repr_html_(self) -> str:
+        return layer_html.fragment(self)
 
 
-_OUTPUT_DELTA = {  # the notes' delta at the output layer, by loss
-    "bce": "delta^{l} = a^{l} - t  (sigmoid + log loss, notes 000/003)",
-    "cross_entropy": "delta^{l} = y_hat - y  (softmax + cross-entropy, eq. 19, 22d)",
-    "mse": "delta^{l} = (a^{l} - t) * g'(z^{l})  (L = 1/2 ||a^{l} - t||^2, note 004)",
-}
+def _loss_name(loss: Any) -> str:
+    by_function = {losses.mse_loss: "mse", losses.binary_cross_entropy: "bce",
+                   losses.binary_cross_entropy_with_logits: "bce_with_logits", losses.cross_entropy: "cross_entropy"}
+    for name in ("half_squared_error", "half_mse_loss", "half_squared_error_loss"):
+        if hasattr(losses, name):  # the notes' 1/2 (t - z)^2 as a named loss of nn.losses
+            by_function[getattr(losses, name)] = "half_squared_error"
+    if callable(loss) and loss in by_function:
+        return by_function[loss]
+    if isinstance(loss, str) and loss in LOSSES:
+        return loss
+    raise ValueError(f"explain_layers: loss must be one of {', '.join(LOSSES)} (or nn.mse_loss, "
+                     f"nn.binary_cross_entropy, ...); got {loss!r:.60}")
 
 
-def explain_layers(model: Any, x: Any, target: Any, loss: str = "mse") -> LayerView:
-    """The engine's delta and weight gradients of an ``nn.MLP`` beside the notes' numpy formulas.
+def _inputs(model: Any, x: Any) -> tuple[np.ndarray, bool]:
+    """X as rows of examples (m, n_in) and whether one vector was given."""
+    try:
+        X = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"explain_layers: X must be a list of numbers (one example) or a list of rows "
+                         f"(a batch), got {type(x).__name__}") from None
+    if X.ndim not in (1, 2) or X.size == 0:
+        raise ValueError(f"explain_layers: X must be one example (n_in,) or a batch of rows (m, n_in), "
+                         f"got shape {X.shape}")
+    single = X.ndim == 1
+    X = X[None, :] if single else X
+    if X.shape[1] != model.nin:
+        raise ValueError(f"explain_layers: input: expected {model.nin} inputs, got {X.shape[1]}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("explain_layers: X must be finite numbers")
+    if X.shape[0] > MAX_EXAMPLES:
+        raise ValueError(f"explain_layers: a batch of {X.shape[0]} examples is more than {MAX_EXAMPLES}; "
+                         "explain a few rows (the gradients of a bigger batch are nn.reference.backprop's)")
+    return X, single
+
+
+def _targets(target: Any, m: int, n_out: int, loss: str, single: bool) -> np.ndarray:
+    """T as rows (m, n_L); class indices of cross_entropy become one-hot rows (eq. 4)."""
+    given = np.asarray(target)
+    if loss == "cross_entropy" and given.ndim == (0 if single else 1) and np.issubdtype(given.dtype, np.integer):
+        k = np.atleast_1d(given)
+        if len(k) != m or k.min() < 0 or k.max() >= n_out:
+            raise ValueError(f"explain_layers: target must be {m} class index(es) in [0, {n_out}), got {k.tolist()}")
+        return np.eye(n_out)[k]
+    try:
+        T = np.asarray(target, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"explain_layers: target must be numbers, got {type(target).__name__}") from None
+    if single and T.shape != (n_out,):
+        raise ValueError(f"explain_layers: target must hold {n_out} numbers, got shape {np.shape(target)}")
+    if single:
+        T = T[None, :]
+    elif T.shape == (m,) and n_out == 1:
+        T = T[:, None]
+    if T.shape != (m, n_out):
+        raise ValueError(f"explain_layers: target must have shape ({m}, {n_out}) (one row per example), "
+                         f"got {T.shape}")
+    if not np.all(np.isfinite(T)):
+        raise ValueError("explain_layers: target must be finite numbers")
+    return T.reshape(m, n_out)
+
+
+def _example_loss(loss: str, y: list[Value], z: list[Value], t: list[float]) -> Value:
+    """L of one example, as a graph on the output Values (the conventions of ``LOSS_TEXT``)."""
+    if loss == "mse":  # nn.mse_loss: 1/n_L sum (y - t)^2, PyTorch's mean, no 1/2
+        return losses.mse_loss(y, t)
+    if loss == "half_squared_error":  # the notes: 1/2 sum (t - y)^2 (note 002)
+        if hasattr(losses, "half_squared_error"):
+            return losses.half_squared_error([y], [t])
+        return 0.5 * value_sum(losses.TERMS["mse"](y, t))
+    if loss == "bce":  # -sum [t log y + (1 - t) log(1 - y)] (note 000), summed over the outputs
+        return losses.binary_cross_entropy(y, t) * len(y)
+    if loss == "bce_with_logits":  # sum [softplus(z) - t z], the log loss of sigma(z)
+        return value_sum(losses.TERMS["bce_with_logits"](z, t))
+    return -value_sum([tk * a.log() for a, tk in zip(y, t) if tk != 0.0])  # -sum y~_k log y^_k (eq. 9)
+
+
+def explain_layers(model: Any, x: Any, target: Any, loss: Any = "mse") -> LayerView:
+    """The notes' backpropagation through an ``nn.MLP``, step by step, engine beside closed form.
 
     >>> from nn import MLP; model = MLP(2, [3, 1], activation="tanh", output_activation="sigmoid", seed=0)
     >>> view = explain_layers(model, [1.0, -2.0], [1.0], loss="bce"); view.layers[-1].difference() < 1e-12
     True
+    >>> batch = explain_layers(model, [[1.0, -2.0], [0.5, 0.5]], [1.0, 0.0], loss="bce")
+    >>> batch.m, batch.layers[0].delta_engine.shape, batch.layers[0].dW_engine.shape
+    (2, (1, 2), (1, 3))
 
-    ``loss``: "mse" (L = 1/2 ||a^L - t||^2), "bce" (sigmoid output) or "cross_entropy" (softmax
-    output; ``target`` a class index or a one-hot list). One example ``x``; no ``.grad`` changes.
+    - ``x``: one example (a list of n_in numbers) or a batch (m rows of n_in, at most ``MAX_EXAMPLES``).
+    - ``target``: n_L numbers per example (rows for a batch; a plain list when n_L = 1), or class
+      indices for ``cross_entropy``.
+    - ``loss``: ``"mse"`` (``nn.mse_loss``: PyTorch's mean (y - t)^2 over the outputs, delta = 2/n_L (y - t) o
+      g'), ``"half_squared_error"`` (the notes' 1/2 ||y - t||^2, delta = (y - t) o g'), ``"bce"`` (sigmoid
+      output, delta = y - t), ``"bce_with_logits"`` (linear output z, delta = sigma(z) - t) or
+      ``"cross_entropy"`` (softmax output, delta = y^ - y~); the nn.losses functions are accepted too.
+      A batch's cost is the mean over its examples, C = 1/m sum_i L^(i) (note 001).
+
+    No ``.grad`` of the model changes.
     """
-    check_choice(loss, "loss", tuple(reference.LOSSES))
+    loss = _loss_name(loss)
     if not (hasattr(model, "trace") and hasattr(model, "to_numpy") and hasattr(model, "layers")):
         raise TypeError(f"explain_layers: model must be an nn.MLP, got {type(model).__name__}")
+    if len(model.layers) > MAX_LAYERS or max([model.nin, *model.nouts]) > MAX_WIDTH:
+        raise ValueError(f"explain_layers: the model has {len(model.layers)} layers of widths "
+                         f"{[model.nin, *model.nouts]}; a walkthrough explains at most {MAX_LAYERS} layers of at most "
+                         f"{MAX_WIDTH} neurons (nn.reference.backprop computes the gradients of any size)")
     output = model.output_activation
-    if output not in reference.LOSSES[loss]:
-        raise ValueError(f"explain_layers: loss {loss!r} goes with output activation "
-                         f"{' or '.join(reference.LOSSES[loss])}, but the model's is {output!r}")
-    trace = model.trace(x)
-    a_L = trace.a[-1]
-    if loss == "cross_entropy" and np.ndim(target) == 0:
-        t = np.eye(len(a_L))[int(target)]
-    else:
-        t = np.asarray(target, dtype=float).reshape(-1)
-        if t.shape != (len(a_L),):
-            raise ValueError(f"explain_layers: target must hold {len(a_L)} numbers, got shape {np.shape(target)}")
-    # the notes' losses, summed over the outputs, from nn.losses' formulas (PyTorch's means, no 1/2)
-    if loss == "mse":  # L = 1/2 ||a^L - t||^2 (note 002)
-        L = 0.5 * value_sum(losses.TERMS["mse"](a_L, t.tolist()))
-    elif loss == "bce":  # L = -sum [t log a + (1 - t) log(1 - a)] (notes 000)
-        L = losses.binary_cross_entropy(a_L, t.tolist()) * len(a_L)
-    else:  # L = -sum y_k log y_hat_k (eq. 9) on the softmax layer's probabilities
-        L = -value_sum([tk * a.log() for a, tk in zip(a_L, t) if tk != 0.0])
-    zs = [z for layer in trace.z for z in layer]
+    allowed = reference.LOSSES[_REFERENCE_NAME[loss]]
+    if output not in allowed:
+        raise ValueError(f"explain_layers: loss {loss!r} goes with output activation {' or '.join(allowed)}, "
+                         f"but the model's is {output!r}")
+    X, single = _inputs(model, x)
+    m, n_out = X.shape[0], model.nouts[-1]
+    T = _targets(target, m, n_out, loss, single)
+    run = _engine(model, X, T, loss)
+    ref_X, ref_T = (X[0], T[0]) if single else (X.T, T.T)
+    run.reference = reference.backprop(model.to_numpy(), ref_X, ref_T, hidden=model.activation, output=output,
+                                       loss=_REFERENCE_NAME[loss])
+    if single:
+        run.squeeze()
+    checks = [_check(run, i) for i in reversed(range(len(model.layers)))]
+    return LayerView(loss=loss, cost=run.reference.cost, engine_cost=run.cost.data, layers=checks,
+                     steps=build_steps(run), m=m, batch=not single, convention=LOSS_TEXT[loss].text,
+                     root=run.roots[0], model=model)
+
+
+def _check(run: Run, i: int) -> LayerCheck:
+    ref, last = run.reference, i == len(run.model.layers) - 1
+    formula = LOSS_TEXT[run.loss].delta if last else "delta^[l] = (W^[l+1])^T delta^[l+1] o g'(z^[l])"
+    return LayerCheck(
+        index=i + 1, activation=run.model.layers[i].activation,
+        formula=formula.replace("[l+1]", f"[{i + 2}]").replace("[l]", f"[{i + 1}]").replace("[L]", f"[{i + 1}]"),
+        delta_engine=run.delta[i], delta_formula=ref.delta[i], dW_engine=run.dW[i], dW_formula=ref.dW[i],
+        db_engine=run.db[i], db_formula=ref.db[i], back_engine=run.back[i], back_formula=ref.back[i],
+        g_prime_engine=None if last else run.g_prime[i], g_prime_formula=ref.g_prime[i])
+
+
+def _local_slopes(name: str, zs: list[Value]) -> list[float]:
+    """g'(z_k) for each z_k: autograd of a = g(z) on a fresh one-op graph at the same z."""
+    fresh = [Value(z.data) for z in zs]
+    return [grad(a, [z])[0].data for a, z in zip(activate(name, fresh), fresh)]
+
+
+def _engine(model: Any, X: np.ndarray, T: np.ndarray, loss: str) -> Run:
+    """Build each example's graph and read every number of the walkthrough from the engine's gradients."""
+    run = Run(model=model, loss=loss, T=T.T)
+    for i, (row, t) in enumerate(zip(X, T)):
+        xs = [Value(float(v), label=f"x_{j + 1}") for j, v in enumerate(row)]  # one node per input, fed to every neuron
+        trace = model.trace(xs)
+        L = _example_loss(loss, trace.a[-1], trace.z[-1], t.tolist())
+        run.roots.append(L)
+        if i == 0:
+            run.trace = trace
+        zs = [z for layer in trace.z for z in layer]
+        hidden_a = [a for layer in trace.a[1:-1] for a in layer]
+        grads = iter(g.data for g in grad(L, zs + hidden_a))  # dL/dz: delta; dL/da^[l] = (W^[l+1])^T delta^[l+1]
+        run.add_column("delta", [[next(grads) for _ in layer] for layer in trace.z])
+        run.add_column("back", [[next(grads) for _ in layer] for layer in trace.a[1:-1]] + [None])
+        # g'(z) = da/dz by the engine, on a one-op graph per neuron (the op table's derivative, no graph walk)
+        run.add_column("g_prime", [None if layer.activation == "softmax" else _local_slopes(layer.activation, z)
+                                   for layer, z in zip(model.layers, trace.z)])
+        run.add_column("z", [[v.data for v in layer] for layer in trace.z])
+        run.add_column("a", [[float(v.data) for v in layer] for layer in trace.a])
+    m = len(run.roots)
+    run.cost = run.roots[0] if m == 1 else value_sum(run.roots) * (1.0 / m)  # C = 1/m sum_i L^(i) (note 001)
     weights = [w for layer in model.layers for neuron in layer.neurons for w in neuron.w]
     biases = [neuron.b for layer in model.layers for neuron in layer.neurons]
-    grads = iter(g.data for g in grad(L, zs + weights + biases))
-    delta = [np.array([next(grads) for _ in layer]) for layer in trace.z]
-    dW = [np.array([[next(grads) for _ in n.w] for n in layer.neurons]) for layer in model.layers]
-    db = [np.array([next(grads) for _ in layer.neurons]) for layer in model.layers]
-
-    x0 = np.array([float(v) for v in trace.a[0]])
-    closed = reference.backprop(model.to_numpy(), x0, t, hidden=model.activation, output=output, loss=loss)
-    checks = []
-    for i in reversed(range(len(model.layers))):
-        last = i == len(model.layers) - 1
-        formula = _OUTPUT_DELTA[loss] if last else "delta^{l} = (W^{n})^T delta^{n} * g'(z^{l})  (eq. 21c, 22c)"
-        checks.append(LayerCheck(
-            index=i + 1, activation=output if last else model.activation, formula=formula.format(l=i + 1, n=i + 2),
-            delta_engine=delta[i], delta_formula=closed.delta[i], dW_engine=dW[i], dW_formula=closed.dW[i],
-            db_engine=db[i], db_formula=closed.db[i]))
-    return LayerView(loss=loss, cost=closed.cost, engine_cost=L.data, layers=checks)
-
-
-def _layers_text(view: LayerView, precision: int) -> str:
-    num = lambda x: f"{x + 0.0: .{precision}g}"  # + 0.0 turns -0.0 into 0.0
-    width = precision + 8
-    out = [f"Backpropagation layer by layer, loss {view.loss}: engine {num(view.engine_cost).strip()}, "
-           f"formula {num(view.cost).strip()}",
-           "engine: autodiff of the graph; formula: the notes' closed form in numpy", ""]
-    for layer in view.layers:
-        n = layer.index
-        out.append(f"layer {n} ({layer.activation}): {layer.formula}")
-        out.append(f"  {'k':>3}  {'delta engine':>{width}}  {'delta formula':>{width}}  {'|difference|':>12}")
-        for k, (a, b) in enumerate(zip(layer.delta_engine, layer.delta_formula)):
-            out.append(f"  {k + 1:>3}  {num(a):>{width}}  {num(b):>{width}}  {abs(a - b):>12.2g}")
-        out.append(f"  dL/dW^{n} = delta^{n} (a^{n - 1})^T  (eq. 21a, 22a), {layer.dW_engine.shape[0]}x"
-                   f"{layer.dW_engine.shape[1]}; dL/db^{n} = delta^{n}  (eq. 21b, 22b)")
-        rows = layer.dW_engine.shape[0]
-        for k in range(min(rows, 4)):
-            engine = ", ".join(num(v).strip() for v in layer.dW_engine[k][:4])
-            formula = ", ".join(num(v).strip() for v in layer.dW_formula[k][:4])
-            more = ", ..." if layer.dW_engine.shape[1] > 4 else ""
-            out.append(f"  row {k + 1}: engine [{engine}{more}]  formula [{formula}{more}]")
-        if rows > 4:
-            out.append(f"  ... {rows - 4} more rows")
-        out.append(f"  largest |engine - formula| in delta, dW, db: {layer.difference():.2g}")
-        out.append("")
-    return "\n".join(out).rstrip()
+    grads = iter(g.data for g in grad(run.cost, weights + biases))
+    run.dW = [np.array([[next(grads) for _ in n.w] for n in layer.neurons]) for layer in model.layers]
+    run.db = [np.array([next(grads) for _ in layer.neurons]) for layer in model.layers]
+    run.finish()
+    return run

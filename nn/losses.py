@@ -1,4 +1,5 @@
-"""Loss functions: each returns ONE Value, the mean over every example (and output), as in PyTorch.
+"""Loss functions: each returns ONE Value, the mean over every example (and output), as in PyTorch;
+``half_squared_error``, the notes' 1/2 ||t - y||^2, sums over an example's outputs and averages over examples.
 
 ``input`` is what a model returns: a Value, a list of Values (a batch of single outputs, or one
 example's outputs) or a list of lists (a batch of multi-output examples). ``target`` holds plain
@@ -69,6 +70,8 @@ Target = float | Value
 # ``nn.fit(compiled=True)`` traces them with the targets as Values (a tape takes them per sample).
 TERMS: dict[str, Callable[[Sequence[Value], Sequence[Target]], list[Value]]] = {
     "mse": lambda ys, ts: [(y - t) ** 2 for y, t in zip(ys, ts)],
+    # notes 002/004: L = 1/2 sum_k (t_k - y_k)^2, ONE term per example (summed over its outputs, not averaged)
+    "half_squared_error": lambda ys, ts: [0.5 * ag.sum([(t - y) ** 2 for y, t in zip(ys, ts)])],
     # -[t log s(x) + (1-t) log(1 - s(x))] = softplus(x) - t x, since log s(x) = x - softplus(x)
     "bce_with_logits": lambda xs, ts: [x.softplus() - t * x for x, t in zip(xs, ts)],
     "hinge": lambda ss, ts: [(1.0 - t * s).relu() for s, t in zip(ss, ts)],
@@ -86,6 +89,27 @@ def mse_loss(input: Outputs, target: Any) -> Value:
     """
     ys, ts = _flatten(input, target, "mse_loss")
     return _mean(TERMS["mse"](ys, ts))
+
+
+def half_squared_error(input: Outputs, target: Any) -> Value:
+    """The notes' squared error: L = 1/2 sum_k (t_k - y_k)^2 per example, averaged over the m examples,
+    C = 1/(2m) sum_i ||t^(i) - y^(i)||^2 (note 002's J = 1/(2N) sum (t - z)^2; note 004's C). Its output delta
+    is dL/dy = y - t, with no 2 (``mse_loss`` is PyTorch's mean of (y - t)^2 over every element: 2/n (y - t)).
+
+    >>> half_squared_error(Value(3.0), 2.0).data          # note 002: 1/2 (2 - 3)^2
+    0.5
+    >>> half_squared_error([[Value(1.0), Value(3.0)]], [[0.0, 1.0]]).data   # ONE example, 2 outputs: summed
+    2.5
+
+    Shapes: a Value is one example with one output; a flat list is a batch of single outputs (what
+    ``nn.fit`` passes); a list of lists is m examples by n outputs (one example's n outputs: ``[outputs]``).
+    """
+    if isinstance(input, np.ndarray):
+        input = input.tolist()
+    ys, ts = _flatten(input, target, "half_squared_error")
+    width = len(input[0]) if isinstance(input, (list, tuple)) and isinstance(input[0], (list, tuple)) else 1
+    rows = range(0, len(ys), width)
+    return _mean([term for i in rows for term in TERMS["half_squared_error"](ys[i:i + width], ts[i:i + width])])
 
 
 def _clamped_log(p: Value) -> Value:

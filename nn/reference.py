@@ -16,8 +16,12 @@ Losses (C is the cost, averaged over the m examples, eq. 9; delta is per example
 - ``"bce"`` with a ``"sigmoid"`` output: L = -sum_k [t log y + (1 - t) log(1 - y)]; delta^L = y - t (notes 000/003).
 - ``"cross_entropy"`` with a ``"softmax"`` output: L = -sum_k y~_k log y^_k; delta^L = y^ - y~ (eq. 19, 21d).
   T may be one-hot (same shape as the output) or class indices (shape () or (m,)).
-- ``"mse"`` with any other output: L = 1/2 ||y - t||^2 (the notes' 1/2, note 002), so C = 1/(2m) sum ||y - t||^2
-  and delta^L = (y - t) * g'(z^L) (note 004), which is y - t for a linear output.
+- ``"mse"`` (also named ``"half_squared_error"``) with any other output: L = 1/2 ||y - t||^2 (the notes' 1/2,
+  note 002), so C = 1/(2m) sum ||y - t||^2 and delta^L = (y - t) * g'(z^L) (note 004), y - t for a linear output.
+- ``"mse_loss"``: PyTorch's (and ``nn.mse_loss``'s) mean over the n_L outputs, L = 1/n_L ||y - t||^2, so
+  delta^L = 2/n_L (y - t) * g'(z^L); averaged over the m examples it is ``nn.mse_loss`` of the whole batch.
+- ``"bce_with_logits"`` with a ``"linear"`` output (the logit z): L = sum_k [softplus(z) - t z], the log loss of
+  y = sigma(z); delta^L = sigma(z) - t (notes 000/003), the sigmoid belonging to the loss, not to the layer.
 The activations g and their derivatives g' come from the engine's op table, the one place they are written;
 ReLU'(0) is 0 there (note 002 and PyTorch; note 001's Heaviside H(0) = 1 differs only at exactly z = 0).
 """
@@ -25,7 +29,7 @@ ReLU'(0) is 0 there (note 002 and PyTorch; note 001's Heaviside H(0) = 1 differs
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -39,6 +43,9 @@ LOSSES: dict[str, tuple[str, ...]] = {
     "bce": ("sigmoid",),
     "cross_entropy": ("softmax",),
     "mse": tuple(name for name in OUTPUT_ACTIVATIONS if name != "softmax"),
+    "half_squared_error": tuple(name for name in OUTPUT_ACTIVATIONS if name != "softmax"),
+    "mse_loss": tuple(name for name in OUTPUT_ACTIVATIONS if name != "softmax"),
+    "bce_with_logits": ("linear",),
 }
 Layers = Sequence[tuple[np.ndarray, np.ndarray]]
 
@@ -50,7 +57,9 @@ class Backprop:
     ``z[i]``, ``a[i + 1]``, ``delta[i]``: shape (n_l,) for one example, (n_l, m) for a batch;
     ``delta[i][:, j]`` is dL/dz of example j (the notes' J_z(C) column, eq. 23c-d), so the
     engine's dC/dz for a batch-averaged cost is ``delta / m``. ``dW[i]`` (n_l, n_{l-1}) and
-    ``db[i]`` (n_l,) are the gradients of the averaged cost C (eq. 23a-b).
+    ``db[i]`` (n_l,) are the gradients of the averaged cost C (eq. 23a-b). For a hidden layer l = i + 1 the
+    two factors of delta^l: ``back[i]`` = (W^{l+1})^T delta^{l+1} and ``g_prime[i]`` = g'(z^l) (the output
+    layer's entries are None).
     """
 
     z: list[np.ndarray]
@@ -59,6 +68,8 @@ class Backprop:
     dW: list[np.ndarray]
     db: list[np.ndarray]
     cost: float
+    back: list[np.ndarray | None] = field(default_factory=list)
+    g_prime: list[np.ndarray | None] = field(default_factory=list)
 
 
 # --- g and g' from the op table -----------------------------------------------------------
@@ -141,8 +152,8 @@ def _targets(T: Any, Y: np.ndarray, loss: str, single: bool) -> np.ndarray:
     if T.shape != Y.shape:
         want = (Y.shape[0],) if single else Y.shape
         raise ValueError(f"T must have the output's shape {want}, got {given.shape}")
-    if loss == "bce" and (T.min() < 0 or T.max() > 1):
-        raise ValueError("bce targets must be in [0, 1]")
+    if loss in ("bce", "bce_with_logits") and (T.min() < 0 or T.max() > 1):
+        raise ValueError(f"{loss} targets must be in [0, 1]")
     # delta = y^ - y~ (eq. 19) needs each target column to be a distribution; otherwise it is not dL/dz
     if loss == "cross_entropy" and (T.min() < 0 or not np.allclose(T.sum(axis=0), 1.0, rtol=0, atol=1e-12)):
         raise ValueError("cross_entropy targets must be class indices or columns of probabilities that sum to 1 "
@@ -192,25 +203,35 @@ def backprop(layers: Layers, X: Any, T: Any, hidden: str = "relu", output: str =
         # C = -1/m sum [t log y + (1-t) log(1-y)], with log sigma(z) = -softplus(-z): no log(0) (notes 000)
         cost = np.sum(np.logaddexp(0.0, z[-1]) - T * z[-1]) / m
         delta = Y - T  # delta_out = sigma(a_out) - t (notes 000, 003)
+    elif loss == "bce_with_logits":
+        cost = np.sum(np.logaddexp(0.0, z[-1]) - T * z[-1]) / m  # softplus(z) - t z: the log loss of sigma(z)
+        delta = activation("sigmoid", z[-1]) - T  # sigma(z) - t (notes 000, 003)
     elif loss == "cross_entropy":
         cost = -np.sum(T * _log_softmax(z[-1])) / m  # eq. 9, log y^ through the log-sum-exp trick
         delta = Y - T  # eq. 19 / 21d / 23d: y^ - y~
+    elif loss == "mse_loss":
+        n_out = Y.shape[0]
+        cost = np.sum((Y - T) ** 2) / (m * n_out)  # PyTorch: the mean of (y - t)^2 over every element
+        delta = 2.0 / n_out * (Y - T) * derivative(output, z[-1])  # dL/dy = 2/n_L (y - t), times g'(z^L)
     else:
         cost = 0.5 * np.sum((Y - T) ** 2) / m  # note 002: J = 1/(2N) sum (t - z)^2
         delta = (Y - T) * derivative(output, z[-1])  # note 004: delta^L = grad_a C * g'(z^L)
 
-    deltas = [delta]
+    deltas, back, g_prime = [delta], [None], [None]
     for i in range(len(layers) - 2, -1, -1):
         W_next = layers[i + 1][0]
-        # delta^l = (W^{l+1})^T delta^{l+1} * g'(z^l)  (eq. 21c / 22c / 23c, note 004)
-        delta = (W_next.T @ delta) * derivative(hidden, z[i])
+        back.insert(0, W_next.T @ delta)
+        g_prime.insert(0, derivative(hidden, z[i]))
+        # delta^l = (W^{l+1})^T delta^{l+1} * g'(z^l)  (eq. 21c / 22c / 23c with note 001's W transposed; note 004)
+        delta = back[0] * g_prime[0]
         deltas.insert(0, delta)
 
     dW = [d @ a_prev.T / m for d, a_prev in zip(deltas, a[:-1])]  # eq. 23a: 1/m delta^l (A^{l-1})^T
     db = [d.sum(axis=1) / m for d in deltas]  # eq. 23b: 1/m delta^l 1(m)
     if single:
         z, a, deltas = ([v[:, 0] for v in vs] for vs in (z, a, deltas))
-    return Backprop(z=z, a=a, delta=deltas, dW=dW, db=db, cost=float(cost))
+        back, g_prime = ([None if v is None else v[:, 0] for v in vs] for vs in (back, g_prime))
+    return Backprop(z=z, a=a, delta=deltas, dW=dW, db=db, cost=float(cost), back=back, g_prime=g_prime)
 
 
 def sgd_step(layers: Layers, bp: Backprop, lr: float) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,17 +32,20 @@ from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    half_squared_error,
     hinge_loss,
     mse_loss,
 )
 from .module import Module
 from .optim import Adam, Optimizer
+from .recording import Recorder, Recording, start_recording
 
 LossFn = Callable[[Any, Any], Value]
 
 # loss name -> (function, whether an output counts as correct); None: no accuracy (regression)
 LOSSES: dict[str, tuple[LossFn, Callable[[np.ndarray, np.ndarray], np.ndarray] | None]] = {
     "mse": (mse_loss, None),
+    "half_squared_error": (half_squared_error, None),  # the notes' 1/2 ||t - y||^2 per example (notes 002, 004)
     "bce": (binary_cross_entropy, lambda out, y: (out > 0.5) == (y > 0.5)),
     "bce_with_logits": (binary_cross_entropy_with_logits, lambda out, y: (out > 0.0) == (y > 0.5)),
     "hinge": (hinge_loss, lambda out, y: (out > 0.0) == (y > 0.0)),
@@ -54,10 +58,32 @@ class History:
     """Per-epoch mean mini-batch loss and accuracy (None when the loss has no notion of accuracy).
 
     Both are running figures: each mini-batch is scored with the weights it was trained from.
+    ``recording``: the snapshots of ``fit(record=True)`` (``nn.recording``), else None.
     """
 
     loss: list[float] = field(default_factory=list)
     accuracy: list[float | None] = field(default_factory=list)
+    recording: Recording | None = field(default=None, repr=False, compare=False)
+
+    def player(self, path: str | Path, title: str = "Training, epoch by epoch") -> Path:
+        """Write the training player (one offline HTML page) of a ``fit(record=True)`` run to ``path``.
+
+        >>> import nn, os, tempfile; X, y = nn.datasets.make_xor(); m = nn.MLP(2, [2, 1], seed=0)
+        >>> h = fit(m, X, y, loss="mse", epochs=2, progress=False, record=True)
+        >>> h.player(os.path.join(tempfile.mkdtemp(), "train.html")).suffix
+        '.html'
+        """
+        from .player import write_player
+
+        return write_player(self, path, title)
+
+    def _repr_html_(self) -> str | None:
+        """The player inline in Jupyter (an iframe), when the run was recorded."""
+        if self.recording is None:
+            return None
+        from .player import inline_player
+
+        return inline_player(self)
 
 
 def train_step(model: Callable, inputs: Sequence[list[float]], targets: Any, loss_fn: LossFn,
@@ -170,20 +196,23 @@ def _target_columns(y: np.ndarray, loss: str | LossFn, model: Any, X_first: list
 
 def fit(model: Module, X: Any, y: Any, *, loss: str | LossFn, optimizer: Optimizer | None = None,
         epochs: int = 100, batch_size: int | None = 32, seed: int | None = 0, progress: bool = True,
-        compiled: bool = False) -> History:
+        compiled: bool = False, record: bool | Recorder = False) -> History:
     """Train ``model`` on rows ``X`` and targets ``y``; returns the per-epoch ``History``.
 
     >>> import nn; X, y = nn.datasets.make_blobs(40, centers=2, seed=0); m = nn.MLP(2, [2], seed=0)
     >>> fit(m, X, y, loss="cross_entropy", epochs=3, progress=False).loss[0] > 0
     True
 
-    ``loss``: ``"mse"``, ``"bce"`` (the model outputs probabilities), ``"bce_with_logits"``,
+    ``loss``: ``"mse"`` (PyTorch's mean (y - t)^2), ``"half_squared_error"`` (the notes' 1/2 ||t - y||^2),
+    ``"bce"`` (the model outputs probabilities), ``"bce_with_logits"``,
     ``"hinge"`` (labels -1/+1), ``"cross_entropy"`` (logits, int labels) or a function
     ``(outputs, targets) -> Value``. ``optimizer`` defaults to ``Adam(model.parameters(), lr=0.01)``.
     ``batch_size=None`` uses the whole set each step. ``progress`` shows a tqdm bar.
     ``compiled=True`` traces the model and loss once (``autograd_lite.compile``) and runs each
     mini-batch through the tape in numpy: the same losses and updates as eager training, to
     rounding, many times faster (named losses except ``"bce"``).
+    ``record=True`` (or an ``nn.Recorder``) keeps snapshots of the weights, gradients and deltas every
+    epoch, at most 200 evenly spaced (``nn.recording``), for ``history.player(path)``; an ``nn.MLP`` only.
     """
     loss_fn, correct = _resolve_loss(loss)
     _check_model_fits_loss(model, loss)
@@ -197,7 +226,10 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | LossFn, optimizer: Optimiz
     if compiled:
         targets = _target_columns(y, loss, model, rows[0])
         tape = _compile_step(model, loss, X[0], targets[0])
-    history = History()
+    history = History(recording=start_recording(record, model, X, y, loss, loss_fn, epochs))
+    recording = history.recording
+    if recording is not None:
+        recording.observe(0)
     bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress)
     for _ in bar:
         order = rng.permutation(m)  # a fresh shuffle each epoch: stochastic gradient descent
@@ -214,10 +246,14 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | LossFn, optimizer: Optimiz
             outputs.append(out)
         history.loss.append(total / m)
         history.accuracy.append(_accuracy(correct, np.concatenate(outputs), y[order]))
+        if recording is not None:
+            recording.observe(len(history.loss), history.loss[-1], history.accuracy[-1])
         shown = {"loss": f"{history.loss[-1]:.4f}"}
         if history.accuracy[-1] is not None:
             shown["acc"] = f"{history.accuracy[-1]:.3f}"
         bar.set_postfix(shown)
+    if recording is not None:
+        recording.finish()
     return history
 
 

@@ -142,7 +142,7 @@ def test_full_2_16_16_1_graph_renders_and_collapsed_fits_on_one_screen(tmp_path)
     width, height = int.from_bytes(png.read_bytes()[16:20], "big"), int.from_bytes(png.read_bytes()[20:24], "big")
     assert width <= 1920 and height <= 1080, (width, height)
     source = collapsed.source
-    assert source.count("layers.") == 3 and "δ = dL/dz" in source and "16×2" in source
+    assert source.count("layers.") == 3 and "δ<SUP>[1]</SUP> = ∂L/∂z<SUP>[1]</SUP>" in source and "16×2" in source
 
 
 def test_collapsed_box_holds_the_engines_numbers():
@@ -154,7 +154,8 @@ def test_collapsed_box_holds_the_engines_numbers():
     with pytest.raises(ValueError, match="needs the model"):
         draw(loss, collapse=True)
     plain = draw(loss, model=model, collapse=True, show_grad=False).source
-    assert "z = W a + b" in plain and "dL/d" not in plain and "δ" not in plain
+    assert "= W<SUP>[1]</SUP> a<SUP>[0]</SUP> + b<SUP>[1]</SUP>" in plain  # no gradient rows without show_grad:
+    assert "∂L/∂W" not in plain and "∂L/∂b" not in plain and "δ<SUP>[1]</SUP> = " not in plain
 
 
 def test_collapsed_softmax_layer_shows_the_probabilities():
@@ -163,10 +164,11 @@ def test_collapsed_softmax_layer_shows_the_probabilities():
     loss = -trace.a[-1][1].log()
     loss.backward()
     source = draw(loss, model=model, collapse=True, precision=6).source
-    assert "3 → 3, softmax" in source
+    assert "3 → 3, g = softmax" in source
     probabilities = [a.data for a in trace.a[-1]]
     assert sum(probabilities) == pytest.approx(1.0)
-    assert "a = g(z)</b></td><td align=\"left\">[" + ", ".join(f"{p:.6g}" for p in probabilities) + "]" in source
+    assert "a<SUP>[2]</SUP> = softmax(z<SUP>[2]</SUP>) = ŷ" in source
+    assert "".join(f'<tr><td align="right">{p:.6g}</td></tr>' for p in probabilities) in source  # the column a^[2]
     layers = find_layers(topological_order(loss), Clusters.infer(topological_order(loss), model))
     assert [layer.activation for layer in layers] == ["tanh", "softmax"]
     shown = [a for row in layers[1].a for a in row]
@@ -184,19 +186,20 @@ def test_collapsed_works_for_a_lone_layer_and_a_lone_neuron():
     loss.backward()
     (found,) = find_layers(topological_order(loss), Clusters.infer(topological_order(loss), layer))
     assert len(found.neurons) == 3 and found.activation == "tanh"  # one layer of three neurons, not three layers
-    assert "2 → 3, tanh" in draw(loss, model=layer, collapse=True).source
+    assert "2 → 3, g = tanh" in draw(loss, model=layer, collapse=True).source
     neuron = nn.Neuron(2, activation="sigmoid", seed=0)
     a = neuron([1.0, 2.0])
     loss = -(a.log())  # log loss with t = 1: delta = a - 1 (notes 000)
     loss.backward()
     source = draw(loss, model=neuron, collapse=True, precision=6).source  # it used to crash
-    assert "2 → 1, sigmoid" in source and f"[{a.data - 1:.6g}]" in source and "2 more op nodes" in source
+    assert "2 → 1, g = sigmoid" in source and f'<td align="right">{a.data - 1:.6g}</td>' in source
+    assert "loss: BCE (log loss)" in source
 
 
 def test_collapsed_with_several_samples_summarises_a_matrix():
     model, loss = mlp_loss(widths=(4, 1), samples=((1.0, -2.0), (0.5, 0.5), (-1.0, 0.0)))
     source = draw(loss, model=model, collapse=True).source
-    assert "4×3 (neurons × samples)" in source and "3 sample(s)" in source
+    assert "one column per example (m = 3)" in source and ">(3)</font>" in source and ">(4)</font>" not in source
 
 
 @needs_dot

@@ -32,9 +32,10 @@ def test_engine_and_closed_form_columns_agree(hidden, loss, output):
 
 def test_note_002_worked_example():
     # W1 = I, W2 = [1, 2], x = [1, 0], t = 2, relu then linear, L = 1/2 (y - t)^2: y = 1, delta^2 = -1
+    # (loss="mse" is nn.mse_loss, PyTorch's (y - t)^2 without the 1/2; the notes' loss is "half_squared_error")
     model = nn.MLP(2, [2, 1], activation="relu", output_activation="linear", seed=0)
     model.from_numpy([(np.eye(2), np.zeros(2)), (np.array([[1.0, 2.0]]), np.zeros(1))])
-    view = explain_layers(model, [1.0, 0.0], [2.0], loss="mse")
+    view = explain_layers(model, [1.0, 0.0], [2.0], loss="half_squared_error")
     out, hidden = view.layers
     assert view.engine_cost == 0.5
     assert out.delta_engine.tolist() == [-1.0] and out.dW_engine.tolist() == [[-1.0, 0.0]]
@@ -58,12 +59,12 @@ def test_text_shows_both_columns_and_the_formulas():
     model = nn.MLP(2, [3, 2], activation="relu", output_activation="softmax", seed=1)
     view = explain_layers(model, [1.0, 2.0], 0, loss="cross_entropy")
     text = view.to_text(precision=6)
-    assert "delta^2 = y_hat - y" in text and "delta^1 = (W^2)^T delta^2 * g'(z^1)" in text
-    assert "dL/dW^1 = delta^1 (a^0)^T" in text
+    assert "delta^[2] = y^ - y~" in text and "delta^[1] = (W^[2])^T delta^[2] o g'(z^[1])" in text
+    assert "dC/dW^[1] = delta^[1] (a^[0])^T" in text
     for layer in view.layers:
         for a, b in zip(layer.delta_engine, layer.delta_formula):
             assert f"{a + 0.0: .6g}".strip() in text and f"{b + 0.0: .6g}".strip() in text
-    assert str(view) == view.to_text() and view._repr_markdown_().startswith("```")
+    assert str(view) == view.to_text() and view._repr_markdown_().startswith("## ")
 
 
 def test_bad_input():

@@ -25,4 +25,5 @@ def test_tour_runs_and_shows_its_pictures(tmp_path):
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     accuracy = float(text.split("accuracy ")[1].split()[0])
     assert accuracy >= 0.9
-    assert "delta engine" in text and (tmp_path / "neuron_walkthrough.html").exists()
+    # nn.explain_layers' walkthrough (issue 10 item 3): the hidden layer's delta, eq. 21c with W transposed
+    assert "delta^[1] = (W^[2])^T delta^[2] o g'(z^[1])" in text and (tmp_path / "neuron_walkthrough.html").exists()

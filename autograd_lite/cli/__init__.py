@@ -4,6 +4,7 @@ packages add (``nn`` adds ``train``) through the ``autograd_lite.commands`` entr
 - ``commands``: the parser, the built-in commands and the exit codes
 - ``args``: argument types with bounds, output paths, one-line messages (shared with plugins)
 - ``expr``: the formula parser (Python's ``ast`` against a whitelist, never ``eval``)
+- ``practice``: ``check`` and ``quiz`` (commands, and ``autograd_lite.check`` / ``autograd_lite.quiz``)
 """
 
 from .args import (

@@ -2,6 +2,7 @@
 
     autograd-lite explain "tanh(w*x + b)" x=1 w=0.5 b=-0.2 [--format text|md|html] [-o FILE]
     autograd-lite draw "tanh(w*x + b)" x=1 w=0.5 b=-0.2 -o graph.svg
+    autograd-lite check "x*y + x" x=3 y=-2 --grad x=-1 --grad y=3     (and quiz: practice.py)
     autograd-lite train moons [--epochs N] [--plot boundary.png]     (added by nn, see below)
 
 Exit codes: 0 success; 1 the work failed (a math domain error such as log(-1), a file that
@@ -233,7 +234,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("explain", help="the chain rule for a formula, step by step", epilog=EPILOG,
                             description="Print the forward pass and every chain-rule step of backpropagation.")
-    _formula_arguments(p)
+    formula_arguments(p)
     p.add_argument("--format", choices=("text", "md", "html"), default="text",
                    help="text for the terminal, md (Markdown with LaTeX), html (a walkthrough page)")
     p.add_argument("-o", "--output", metavar="FILE", type=output_path, help="write to FILE instead of standard output")
@@ -242,7 +243,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("draw", help="the computation graph of a formula, as an image", epilog=EPILOG,
                             description="Draw the graph of a formula with each node's value and gradient.")
-    _formula_arguments(p)
+    formula_arguments(p)
     p.add_argument("-o", "--output", metavar="FILE", type=output_path,
                    help="graph.svg / .png / .pdf (needs Graphviz; the DOT source is also written, to graph.dot) "
                         "or .dot; without it the DOT source is printed")
@@ -255,6 +256,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--color-by", choices=("sign", "magnitude"), help="tint nodes by their gradient")
     p.set_defaults(run=_draw)
 
+    from .practice import add_practice_commands  # here: practice reads this module's UsageError and formula
+
+    add_practice_commands(commands)  # check and quiz
     for name, plugin in _plugins():
         _add_plugin(commands, name, plugin)
     return parser
@@ -280,16 +284,27 @@ def _add_plugin(commands: Any, name: str, plugin: Any) -> None:
         p.set_defaults(run=broken)
 
 
-def _formula_arguments(p: argparse.ArgumentParser) -> None:
+def formula_arguments(p: argparse.ArgumentParser) -> None:
+    """Add EXPR and NAME=VALUE... to ``p`` (read them with ``formula``)."""
     p.add_argument("expression", metavar="EXPR", help=EXPRESSION_HELP)
     p.add_argument("values", metavar="NAME=VALUE", nargs="*",
                    help="the value of each variable, like x=1.5 (one per variable of EXPR)")
 
 
 # --- explain and draw -------------------------------------------------------------------------
-def _formula(args: argparse.Namespace) -> tuple[Value, dict[str, Value]]:
-    values = parse_assignments(args.values)
-    root, leaves = parse_expression(args.expression, values)
+def formula(args: argparse.Namespace) -> tuple[Value, dict[str, Value]]:
+    """The graph of ``args.expression`` with ``args.values`` (from ``formula_arguments``): see ``formula_graph``."""
+    return formula_graph(args.expression, parse_assignments(args.values))
+
+
+def formula_graph(expression: str, values: dict[str, float]) -> tuple[Value, dict[str, Value]]:
+    """(root, leaves by name) of ``expression``; the root gets a label ("y", else "f", ...). A value for a name
+    not in the expression is a UsageError, a refused expression an ExpressionError.
+
+    >>> root, leaves = formula_graph("x*y + x", {"x": 3.0, "y": -2.0}); root.label, root.data
+    ('f', -3.0)
+    """
+    root, leaves = parse_expression(expression, values)
     unused = sorted(set(values) - set(leaves))
     if unused:
         raise UsageError(f"{name_some(unused)} {'is' if len(unused) == 1 else 'are'} not in the expression")
@@ -300,7 +315,7 @@ def _formula(args: argparse.Namespace) -> tuple[Value, dict[str, Value]]:
 def _explain(args: argparse.Namespace) -> int:
     if args.output is not None:
         check_output(args.output, "-o", pipe_ok=True)  # write_output opens a pipe without waiting
-    root, _ = _formula(args)
+    root, _ = formula(args)
     e = explain(root)
     if args.format == "html":
         text = e.to_html(precision=args.precision, title=f"Backpropagation through {args.expression}")
@@ -317,7 +332,7 @@ def _draw(args: argparse.Namespace) -> int:
             raise UsageError(f"-o {shorten(args.output, PATH_ECHO)}: use a name ending in "
                              ".svg, .png, .pdf, .jpg, .gif, .dot or .gv")
         source = _source_beside(check_output(args.output, "-o"), args.force)
-    root, leaves = _formula(args)
+    root, leaves = formula(args)
     if args.highlight is not None and args.highlight not in leaves:
         raise UsageError(f"--highlight {shorten(args.highlight)}: not a variable of the expression "
                          f"({name_some(leaves, 10)})")

@@ -8,4 +8,6 @@ Built on ``autograd_lite.core`` only.
 - ``draw``: ``draw`` and ``render`` (Graphviz); ``clusters`` finds a model's neurons and layers in a
   graph; ``collapsed`` draws one box per layer
 - ``walkthrough``: the self-contained HTML page, one frame per step (``walkthrough.html``)
+- ``check``: a student's gradients against explain's, with the steps on each wrong variable's paths
+- ``quiz``: ``Quiz`` / ``Question`` / ``Blank``, a page of boxes checked on the spot (``quiz.html``)
 """

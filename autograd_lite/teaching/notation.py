@@ -1,0 +1,139 @@
+r"""The lecture notes' symbols (z_k^[l], w_jk^[l], ŷ_k ...) written in plain ASCII labels, and ONE converter to
+every output: Unicode text, LaTeX, Graphviz HTML labels and HTML.
+
+The canonical label form (what ``nn`` puts in ``Value.label``)::
+
+    x_1   z_1^[2]   a_3^[1]   w_21^[1]   b_1^[2]   yhat_1   delta_2^[1]   W^[l]   n_{l-1}   w_{12,3}^[2]
+
+- a symbol: ``x z a w b t y n W Z A Y``, ``yhat`` (ŷ), ``delta`` (δ) or ``Σ`` (a sum: ``Σ_j w_j1^[2] a_j^[1]``);
+- then ``_`` and the indices: one character per index (``w_21`` is w with j = 2, k = 1) or, when an index has
+  two or more characters, all of them in braces separated by commas (``w_{12,3}``, ``n_{l-1}``);
+- then, optionally, the layer in brackets: ``^[2]``, ``^[l]``, ``^[l-1]``, ``^[L]``.
+
+An index or a layer is a number or a letter (``j``, ``k``, ``l``), the letter maybe followed by ``+1`` / ``-1``.
+Layers and indices count from 1, as in the notes. Weights follow note 001: ``w_jk^[l]`` goes from node j of
+layer l-1 to node k of layer l, so it is entry (k, j) of the n_l x n_{l-1} matrix W^[l] of notes 003/004.
+
+``symbol(label, style)`` converts every notation token of a label and escapes the rest with ``labels`` (the
+same escaping every other label gets), so any text is safe in any style:
+
+    >>> symbol("z_1^[2]", "text"), symbol("w_{12,3}^[2]", "latex")
+    ('z₁^[2]', 'w_{12,3}^{[2]}')
+    >>> symbol("yhat_1", "dot_html"), symbol("<b>x_1", "html")
+    ('ŷ<SUB>1</SUB>', '&lt;b&gt;x<sub>1</sub>')
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import labels
+
+STYLES: tuple[str, ...] = ("text", "latex", "dot_html", "html")
+"""The outputs ``symbol`` writes: Unicode text, LaTeX (inside ``$...$``), Graphviz HTML-like labels, HTML."""
+
+_INDEX = r"(?:[0-9]+|[a-zA-Z](?:[+-][0-9]+)?)"
+_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9_])"  # a whole word: "x_1" in "max_1" or "my_x_1" is not the symbol x
+    r"(?P<sym>yhat|delta|[xzawbtynWZAYΣ])"
+    r"(?:_(?P<sub>[0-9a-z]{1,3}(?![A-Za-z0-9_{])|\{" + _INDEX + r"(?:," + _INDEX + r")*\}))?"
+    r"(?:\^\[(?P<layer>" + _INDEX + r")\])?"
+    r"(?![A-Za-z0-9_])"
+)
+
+_UNICODE_SYMBOL = {"yhat": "ŷ", "delta": "δ"}
+_LATEX_SYMBOL = {"yhat": r"\hat{y}", "delta": r"\delta", "Σ": r"\sum"}
+_SUBSCRIPT = str.maketrans("0123456789+-aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+_SUBSCRIPTABLE = frozenset("0123456789+-aehijklmnoprstuvx,")
+
+_ESCAPE = {"text": labels.printable, "latex": labels.latex, "dot_html": labels.dot_html, "html": labels.html_text}
+
+
+def notation_label(sym: str, *indices: int | str, layer: int | str | None = None) -> str:
+    """The canonical ASCII label of a symbol with its (1-based) indices and layer.
+
+    >>> notation_label("z", 1, layer=2), notation_label("w", 2, 1, layer=1), notation_label("w", 12, 3, layer=2)
+    ('z_1^[2]', 'w_21^[1]', 'w_{12,3}^[2]')
+    >>> notation_label("x", 3), notation_label("W", layer="l"), notation_label("n", "l-1")
+    ('x_3', 'W^[l]', 'n_{l-1}')
+    """
+    parts = [str(i) for i in indices]
+    text = sym
+    if parts:
+        text += "_" + ("".join(parts) if all(len(p) == 1 for p in parts) else "{" + ",".join(parts) + "}")
+    return text if layer is None else f"{text}^[{layer}]"
+
+
+def is_notation(label: str) -> bool:
+    """True when the whole label is one symbol in the notes' notation.
+
+    >>> is_notation("z_1^[2]"), is_notation("yhat_3"), is_notation("loss"), is_notation("z_1^[2] + 1")
+    (True, True, False, False)
+    """
+    match = _TOKEN.fullmatch(str(label))
+    return match is not None and bool(match.group("sub") or match.group("layer"))
+
+
+def symbol(label: str, style: str = "text") -> str:
+    r"""``label`` written for ``style``: each notation token (``z_1^[2]``, ``w_21^[1]``, ``yhat_1``) with real
+    subscripts and superscripts, every other character escaped as ``labels`` escapes any user text.
+
+    >>> symbol("w_21^[1]", "text"), symbol("w_21^[1]", "latex")
+    ('w₂₁^[1]', 'w_{21}^{[1]}')
+    >>> symbol("z_1^[2]", "dot_html"), symbol("delta_1^[2]", "html")
+    ('z<SUB>1</SUB><SUP>[2]</SUP>', 'δ<sub>1</sub><sup>[2]</sup>')
+    >>> symbol("loss & <co>", "dot_html"), symbol("my_x", "latex")
+    ('loss &amp; &lt;co&gt;', '\\mathrm{my\\_x}')
+
+    ``style``: ``"text"`` (Unicode; the layer stays ``^[l]`` as in the notes), ``"latex"`` (for inside
+    ``$...$``), ``"dot_html"`` (Graphviz HTML-like label, ``<SUB>``/``<SUP>``) or ``"html"`` (``<sub>``/``<sup>``).
+    """
+    if style not in _ESCAPE:
+        raise ValueError(f"symbol: style must be one of {', '.join(STYLES)}, got {style!r:.60}")
+    text = str(label)
+    escape = _ESCAPE[style]
+    out, start = [], 0
+    for match in _TOKEN.finditer(text):
+        if not (match.group("sub") or match.group("layer")) and match.group("sym") not in _UNICODE_SYMBOL:
+            continue  # a bare letter ("a", "x") is left as the user wrote it; a bare "yhat" is ŷ
+        if match.start() > start:
+            out.append(escape(text[start:match.start()]))
+        out.append(_token(match, style))
+        start = match.end()
+    if start == 0:
+        return escape(text)
+    if start < len(text):
+        out.append(escape(text[start:]))
+    return "".join(out)
+
+
+def _token(match: re.Match, style: str) -> str:
+    sym, sub, layer = match.group("sym"), match.group("sub"), match.group("layer")
+    if sub is not None and sub.startswith("{"):
+        sub = sub[1:-1]
+    if style == "latex":
+        out = _LATEX_SYMBOL.get(sym, sym)
+        out += "" if sub is None else "_{" + sub + "}"
+        return out + ("" if layer is None else "^{[" + layer + "]}")
+    if style == "text":
+        out = _UNICODE_SYMBOL.get(sym, sym)
+        if sub is not None:
+            out += sub.translate(_SUBSCRIPT) if set(sub) <= _SUBSCRIPTABLE else "_{" + sub + "}"
+        return out + ("" if layer is None else "^[" + layer + "]")
+    tag_sub, tag_sup = ("SUB", "SUP") if style == "dot_html" else ("sub", "sup")
+    out = _UNICODE_SYMBOL.get(sym, sym)
+    out += "" if sub is None else f"<{tag_sub}>{sub}</{tag_sub}>"
+    return out + ("" if layer is None else f"<{tag_sup}>[{layer}]</{tag_sup}>")
+
+
+def network_caption(style: str = "text") -> str:
+    """The index convention, stated once on every network picture (notes 003/004; note 001 names the weights).
+
+    >>> network_caption("text")[:59]
+    'W^[l] is nₗ × nₗ₋₁: z^[l] = W^[l] a^[l-1] + b^[l], a^[l] = '
+    >>> network_caption("text")[96:]
+    "wⱼₖ^[l] links aⱼ^[l-1] to zₖ^[l] (note 001's W is the transpose)"
+    """
+    return symbol(
+        "W^[l] is n_l × n_{l-1}: z^[l] = W^[l] a^[l-1] + b^[l], a^[l] = g(z^[l]), yhat = a^[L] (notes 003/004); "
+        "w_jk^[l] links a_j^[l-1] to z_k^[l] (note 001's W is the transpose)", style)

@@ -1,0 +1,205 @@
+"""nn.explain_layers, the layer-by-layer walkthrough: every number it shows against the engine's .backward() on an
+independently built loss and against nn.reference; the text and Markdown say the right formulas and numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nn
+from nn import explain_layers
+from nn.layer_steps import Term
+from nn.layer_text import number, step_text
+
+PAIRS = [("mse", "linear"), ("mse", "tanh"), ("half_squared_error", "linear"), ("half_squared_error", "sigmoid"),
+         ("bce", "sigmoid"), ("bce_with_logits", "linear"), ("cross_entropy", "softmax")]
+HIDDEN = ["relu", "tanh", "sigmoid", "linear"]
+
+
+def _data(loss, n_out, m, rng):
+    X = rng.normal(0.0, 1.0, size=(m, 3))
+    if loss == "cross_entropy":
+        return X, rng.integers(0, n_out, size=m)
+    if loss in ("bce", "bce_with_logits"):
+        return X, rng.uniform(0.0, 1.0, size=(m, n_out))
+    return X, rng.normal(0.0, 1.0, size=(m, n_out))
+
+
+def _independent_cost(model, X, T, loss):
+    """C built straight from nn's loss functions on fresh forward passes (not explain_layers' code)."""
+    traces = [model.trace(list(x)) for x in X]
+    ys = [t.a[-1] for t in traces]
+    n_out = len(ys[0])
+    if loss == "mse":
+        C = nn.mse_loss(ys, T.tolist())
+    elif loss == "half_squared_error":
+        C = nn.losses.half_squared_error(ys, T.tolist())
+    elif loss == "bce":  # the walkthrough sums the log loss over the outputs (note 000): n_out times nn's mean
+        C = nn.binary_cross_entropy(ys, T.tolist()) * n_out
+    elif loss == "bce_with_logits":
+        C = nn.binary_cross_entropy_with_logits(ys, T.tolist()) * n_out
+    else:  # nn.cross_entropy takes the logits z^[L], the softmax layer's input
+        C = nn.cross_entropy([t.z[-1] for t in traces], [int(k) for k in T])
+    return C, traces
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["one", "batch"])
+@pytest.mark.parametrize("hidden", HIDDEN)
+@pytest.mark.parametrize("loss, output", PAIRS)
+def test_every_number_is_the_engines_and_the_closed_forms(loss, output, hidden, batch):
+    rng = np.random.default_rng(len(loss) * 7 + len(hidden) + batch)
+    n_out = 1 if loss in ("mse", "bce") and hidden == "relu" else 2
+    model = nn.MLP(3, [4, 3, n_out], activation=hidden, output_activation=output, seed=5)
+    m = 3 if batch else 1
+    X, T = _data(loss, n_out, m, rng)
+    x, t = (X, T) if batch else (X[0], T[0])
+    view = explain_layers(model, x.tolist(), t.tolist(), loss=loss)
+    assert all(p.grad == 0.0 for p in model.parameters())  # the walkthrough leaves .grad alone
+
+    C, traces = _independent_cost(model, X, T, loss)
+    C.backward()
+    assert view.engine_cost == pytest.approx(C.data, rel=1e-12) and view.cost == pytest.approx(C.data, rel=1e-10)
+    layers_np = model.to_numpy()
+    T_ref = T.T if batch else T[0]
+    if loss == "cross_entropy":
+        T_ref = T if batch else int(T[0])
+    ref_name = {"mse": "mse_loss"}.get(loss, loss)
+    bp = nn.reference.backprop(layers_np, X.T if batch else X[0], T_ref, hidden, output, ref_name)
+    shape = (lambda v: v) if batch else (lambda v: v[:, 0])
+    for check in view.layers:
+        i = check.index - 1
+        layer = model.layers[i]
+        # dC/dz from .backward() is 1/m of the per-example delta (eq. 23: J_z(C) holds dL^(i)/dz)
+        delta = shape(np.array([[z.grad * m for z in tr.z[i]] for tr in traces]).T)
+        np.testing.assert_allclose(check.delta_engine, delta, rtol=1e-9, atol=1e-14)
+        np.testing.assert_allclose(check.delta_formula, bp.delta[i], rtol=1e-9, atol=1e-14)
+        np.testing.assert_allclose(check.delta_engine, check.delta_formula, rtol=1e-9, atol=1e-14)
+        dW = np.array([[w.grad for w in n.w] for n in layer.neurons])
+        np.testing.assert_allclose(check.dW_engine, dW, rtol=1e-9, atol=1e-14)
+        np.testing.assert_allclose(check.dW_formula, dW, rtol=1e-9, atol=1e-14)
+        np.testing.assert_allclose(check.db_engine, [n.b.grad for n in layer.neurons], rtol=1e-9, atol=1e-14)
+        np.testing.assert_allclose(check.db_formula, [n.b.grad for n in layer.neurons], rtol=1e-9, atol=1e-14)
+        if check.index < len(model.layers):  # (W^[l+1])^T delta^[l+1] is dL/da^[l]; g'(z) checked through delta
+            back = shape(np.array([[a.grad * m for a in tr.a[i + 1]] for tr in traces]).T)
+            np.testing.assert_allclose(check.back_engine, back, rtol=1e-9, atol=1e-14)
+            np.testing.assert_allclose(check.back_formula, back, rtol=1e-9, atol=1e-14)
+            np.testing.assert_allclose(check.back_engine * check.g_prime_engine, check.delta_engine, rtol=1e-12,
+                                       atol=1e-15)
+        assert check.difference() < 1e-9
+    # every matrix of every step: the engine's numbers (shown) equal nn.reference's
+    for step in view.steps:
+        for term in step.terms:
+            np.testing.assert_allclose(term.engine, term.reference, rtol=1e-9, atol=1e-13, err_msg=step.title)
+
+
+def _numbers_shown(term: Term, precision: int) -> list[str]:
+    grid = term.grid()
+    return [number(v, precision) for v in grid[:8, :8].ravel()]
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_text_shows_every_step_with_its_numbers(batch):
+    model = nn.MLP(2, [3, 1], activation="tanh", output_activation="linear", seed=0)
+    X = [[1.0, 2.0], [0.5, -1.0], [0.0, 1.0]] if batch else [1.0, 2.0]
+    T = [0.5, 1.0, 2.0] if batch else [0.5]
+    view = explain_layers(model, X, T, loss="mse")
+    text = view.to_text()
+    for i, step in enumerate(view.steps, 1):
+        block = "\n".join(step_text(step, i, 4))
+        assert block in text
+        for term in step.terms:
+            for shown in _numbers_shown(term, 4):
+                assert shown in block, (step.title, term.label.text, shown)
+    assert "nn.mse_loss (PyTorch)" in text and "2/n_L" in text
+    assert "note 001's W is the transpose of ours" in text
+    if batch:
+        assert "Z^[1] = W^[1] A^[0] + b^[1]" in text and "J^[1] = (W^[2])^T J^[2] o g'(Z^[1])" in text
+        assert "dC/dW^[1] = 1/m J^[1] (A^[0])^T" in text and "dC/db^[1] = 1/m J^[1] 1(m)" in text
+        assert "J^[1] holds dL^(i)/dz^[1] per example" in text and "eq. 23" in text
+    else:
+        assert "z^[1] = W^[1] a^[0] + b^[1]" in text and "a^[1] = tanh(z^[1])" in text
+        assert "delta^[1] = (W^[2])^T delta^[2] o g'(z^[1])" in text and "g'(z^[1]) = 1 - tanh(z^[1])^2" in text
+        assert "dL/da^[1] = (W^[2])^T delta^[2]" in text
+        assert "dC/dW^[1] = delta^[1] (a^[0])^T" in text and "dC/db^[1] = delta^[1]" in text
+        assert "delta^[2] = 2/n_L (a^[2] - t) o g'(z^[2])" in text
+    assert str(view) == view.to_text()
+
+
+@pytest.mark.parametrize("loss, output, formula", [
+    ("half_squared_error", "linear", "delta^[2] = (a^[2] - t) o g'(z^[2])"),
+    ("bce", "sigmoid", "delta^[2] = a^[2] - t = sigma(z^[2]) - t"),
+    ("bce_with_logits", "linear", "delta^[2] = sigma(z^[2]) - t"),
+    ("cross_entropy", "softmax", "delta^[2] = y^ - y~"),
+])
+def test_each_loss_names_its_output_delta(loss, output, formula):
+    model = nn.MLP(2, [3, 2], activation="relu", output_activation=output, seed=1)
+    target = 1 if loss == "cross_entropy" else [0.0, 1.0]
+    text = explain_layers(model, [1.0, 2.0], target, loss=loss).to_text()
+    assert formula in text
+    if loss == "bce_with_logits":
+        assert "the sigmoid of the log loss belongs to the loss, not to this layer" in text
+    if loss == "cross_entropy":
+        assert "eq. 21d / 22d" in text
+
+
+def test_note_002_worked_example_in_both_squared_errors():
+    # W1 = I, W2 = [1, 2], x = [1, 0], t = 2, relu then linear: y = 1; the notes' 1/2 (t - y)^2 gives delta^2 = -1
+    model = nn.MLP(2, [2, 1], activation="relu", output_activation="linear", seed=0)
+    model.from_numpy([(np.eye(2), np.zeros(2)), (np.array([[1.0, 2.0]]), np.zeros(1))])
+    half = explain_layers(model, [1.0, 0.0], [2.0], loss="half_squared_error")
+    out, hidden = half.layers
+    assert half.engine_cost == 0.5
+    assert out.delta_engine.tolist() == [-1.0] and out.dW_engine.tolist() == [[-1.0, 0.0]]
+    assert hidden.back_engine.tolist() == [-1.0, -2.0] and hidden.g_prime_engine.tolist() == [1.0, 0.0]
+    assert hidden.delta_engine.tolist() == [-1.0, 0.0] and hidden.dW_engine.tolist() == [[-1.0, 0.0], [0.0, 0.0]]
+    text = half.to_text()
+    assert "[ -1  -2 ]" not in text and "[ -1 ]" in text
+    mse = explain_layers(model, [1.0, 0.0], [2.0], loss=nn.mse_loss)  # PyTorch's (y - t)^2: everything doubles
+    assert mse.engine_cost == 1.0 and mse.layers[0].delta_engine.tolist() == [-2.0]
+    assert explain_layers(model, [1.0, 0.0], [2.0], loss=nn.losses.half_squared_error).loss == "half_squared_error"
+
+
+def test_markdown_is_latex_with_the_numbers():
+    model = nn.MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid", seed=2)
+    view = explain_layers(model, [[1.0, 2.0], [0.0, -1.0]], [1.0, 0.0], loss="bce")
+    md = view.to_markdown()
+    assert md.count("$$") == 2 * len(view.steps) and md.count("### Step") == len(view.steps)
+    assert r"\begin{bmatrix}" in md and r"\circ" in md and r"\mathcal{J}_{z^{[1]}}(\mathcal{C})" in md
+    assert r"\frac{1}{m}" in md and r"(W^{[2]})^{\mathsf{T}} \mathcal{J}_{z^{[2]}}" in md
+    for check in view.layers:
+        for v in np.ravel(check.dW_engine):
+            assert number(v, 4) in md
+    assert view._repr_markdown_() == md
+
+
+def test_big_layers_are_elided_with_their_shape():
+    model = nn.MLP(10, [9, 1], activation="tanh", seed=0)
+    view = explain_layers(model, list(np.linspace(-1, 1, 10)), [0.0], loss="half_squared_error")
+    text, md = view.to_text(), view.to_markdown()
+    assert "(W^[1] is 9x10, first 8 rows and columns shown)" in text
+    assert "(dC/dW^[1] is 9x10, first 8 rows and columns shown)" in text
+    assert r"\cdots" in md and r"\vdots" in md
+    W = model.to_numpy()[0][0]
+    assert number(W[7, 7], 4) in text and number(W[8, 9], 4) not in text.split("Step 2.")[0]
+
+
+def test_bad_input_and_bounds():
+    model = nn.MLP(2, [3, 1], output_activation="linear", seed=0)
+    with pytest.raises(ValueError, match="goes with output activation sigmoid"):
+        explain_layers(model, [1.0, 2.0], [1.0], loss="bce")
+    with pytest.raises(ValueError, match="loss must be one of"):
+        explain_layers(model, [1.0, 2.0], [1.0], loss="hinge")
+    with pytest.raises(ValueError, match="target must hold 1 numbers"):
+        explain_layers(model, [1.0, 2.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"target must have shape \(2, 1\)"):
+        explain_layers(model, [[1.0, 2.0], [3.0, 4.0]], [1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="nn.MLP"):
+        explain_layers(object(), [1.0], [1.0])
+    with pytest.raises(ValueError, match="expected 2 inputs"):
+        explain_layers(model, [1.0], [1.0])
+    with pytest.raises(ValueError, match="more than 32"):
+        explain_layers(model, np.zeros((33, 2)), np.zeros(33))
+    with pytest.raises(ValueError, match="at most 8 layers"):
+        explain_layers(nn.MLP(2, [2] * 9, seed=0), [1.0, 2.0], [0.0, 0.0])
+    with pytest.raises(ValueError, match="finite"):
+        explain_layers(model, [float("nan"), 1.0], [1.0])
