@@ -142,6 +142,7 @@ def _train(args: argparse.Namespace) -> int:
     # through a compiled tape unless --eager: the scalar engine takes some 15 ms an example for a 256,256 model
     final_loss, accuracy = evaluate(model, X, y, loss=loss, compiled=not args.eager,
                                     batch_size=max(1, min(EVAL_BATCH, largest_batch(layers, False))))
+    assert accuracy is not None, "both classification losses count correct answers"
     correct = round(accuracy * len(X))
     write_output(f"final accuracy {accuracy:.3f} ({correct}/{len(X)}), loss {final_loss:.4f}\n", None)
     if args.plot:

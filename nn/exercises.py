@@ -107,6 +107,12 @@ class ExerciseSet:
     ops: tuple[str, ...]  # the op mix (expression kind; empty for networks)
     questions: list[Question]
 
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows the sheet (``sheet.md``: Markdown with LaTeX), as ``autograd-lite exercises`` writes it."""
+        from .exercise_sheet import sheet_markdown  # it imports this module
+
+        return sheet_markdown(self)
+
 
 def make_set(seed: int, count: int, kind: str = "expression", ops: Any = None) -> ExerciseSet:
     """``count`` questions of ``kind`` for ``seed`` (ops: the expression kind's op mix); ValueError past a bound.

@@ -4,16 +4,20 @@ A neuron computes z = w . a + b (one ``dot`` node and one ``add`` node) and then
 (notes 001: z_k = sum_j w_jk a_j + b_k, a_k = g(z_k)). ``MLP(2, [16, 16, 1])`` is micrograd's
 network: ReLU hidden layers and a linear output.
 
+Every Value a model makes is labelled with the notes' symbols, counting from 1 (``autograd_lite.symbol``
+shows them as z₁^[1]): inputs ``x_j`` (one Value per input per call, shared by every neuron of the first
+layer), weights ``w_jk^[l]`` (from node j of layer l-1 to node k of layer l: entry (k, j) of W^[l]),
+biases ``b_k^[l]``, the weighted sums ``Σ_j w_jk^[l] a_j^[l-1]``, pre-activations ``z_k^[l]``,
+activations ``a_k^[l]`` and the output ``yhat_k`` (ŷ = a^[L]). ``named_parameters`` keeps PyTorch's
+dotted names (``layers.0.neurons.1.w.0``) for ``state_dict``.
+
     >>> from nn import MLP
-    >>> model = MLP(2, [4, 1], seed=0); out = model([1.0, -2.0]); type(out).__name__
-    'Value'
+    >>> model = MLP(2, [4, 1], seed=0); out = model([1.0, -2.0]); out.label, out.inputs[0].label
+    ('yhat_1', 'Σ_j w_j1^[2] a_j^[1]')
 """
 
 from __future__ import annotations
 
-import math
-import numbers
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,87 +28,21 @@ from autograd_lite import Value, dot
 
 from .activations import OUTPUT_ACTIVATIONS, activate, check_choice
 from .checks import count, finite_array
+from .layer_setup import (
+    INITS,
+    Input,
+    Seed,
+    as_inputs,
+    check_input,
+    draw_weight,
+    input_labels,
+    make_rng,
+    notation_label,
+    resolve_activation,
+)
 from .module import Module
 
-INITS: tuple[str, ...] = ("uniform", "xavier", "he")
-Seed = int | random.Random | None
-Input = Sequence[Value | float] | np.ndarray
-
-
-# --- construction helpers ----------------------------------------------------------------
-def make_rng(seed: Seed) -> Any:
-    """A random source: ``random.Random(seed)`` for an int, the object itself for a Random, and the
-    global ``random`` module for None (so ``random.seed(1337)`` reproduces micrograd's weights).
-
-    >>> make_rng(0).random() == random.Random(0).random(), make_rng(None) is random
-    (True, True)
-    """
-    if seed is None or seed is random:
-        return random
-    if isinstance(seed, random.Random):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int, a random.Random or None, got {type(seed).__name__}: {seed!r:.60}")
-    return random.Random(int(seed))
-
-
-def resolve_activation(activation: str | bool | None, nonlin: bool | None, who: str) -> str:
-    """The activation's name from ours (``activation="tanh"``) or micrograd's ``nonlin`` (True: ReLU, False:
-    linear, also given by position as in ``Neuron(3, False)``); ReLU when neither is given.
-
-    >>> resolve_activation(None, False, "Neuron"), resolve_activation(True, None, "Neuron")
-    ('linear', 'relu')
-    """
-    if isinstance(activation, bool):  # micrograd's Neuron(nin, nonlin) by position
-        if nonlin is not None:
-            raise TypeError(f"{who}: nonlin given twice ({activation} by position and nonlin={nonlin!r})")
-        activation, nonlin = None, activation
-    if nonlin is None:
-        return "relu" if activation is None else activation
-    if not isinstance(nonlin, bool):
-        raise TypeError(f"{who}(nonlin) must be True (ReLU) or False (linear), got {type(nonlin).__name__}")
-    if activation is not None:
-        raise ValueError(f"{who}: give activation={activation!r} or micrograd's nonlin={nonlin}, not both")
-    return "relu" if nonlin else "linear"
-
-
-def _draw_weight(init: str, rng: Any, fan_in: int, fan_out: int) -> float:
-    if init == "uniform":  # micrograd: U(-1, 1)
-        return rng.uniform(-1.0, 1.0)
-    if init == "xavier":  # Glorot & Bengio 2010, uniform: U(-r, r), r = sqrt(6 / (fan_in + fan_out))
-        bound = math.sqrt(6.0 / (fan_in + fan_out))
-        return rng.uniform(-bound, bound)
-    return rng.gauss(0.0, math.sqrt(2.0 / fan_in))  # he (Kaiming normal): N(0, 2 / fan_in)
-
-
-def check_input(x: Any, nin: int, what: str = "input") -> list:
-    """``x`` as a list of ``nin`` Values / finite floats, or a ValueError saying what was expected and what came.
-
-    >>> check_input(np.array([1.0, 2.0]), 2)
-    [1.0, 2.0]
-    """
-    expected = f"a list, tuple or 1-D numpy array of {nin} numbers or Values"
-    if isinstance(x, np.ndarray):
-        if x.ndim != 1:
-            raise ValueError(f"{what}: expected {expected}, got a numpy array of shape {x.shape}")
-        if x.dtype == np.bool_ or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
-            raise ValueError(f"{what}: expected {expected}, got a numpy array of dtype {x.dtype}")
-        x = x.tolist()
-    elif not isinstance(x, (list, tuple)):
-        raise ValueError(f"{what}: expected {expected}, got {type(x).__name__}: {x!r:.60}")
-    if len(x) != nin:
-        raise ValueError(f"{what}: expected {nin} inputs, got {len(x)}")
-    out = list(x)
-    for i, v in enumerate(out):
-        if isinstance(v, Value):
-            continue
-        if isinstance(v, bool) or not isinstance(v, numbers.Real):
-            raise ValueError(f"{what}[{i}]: expected a number or a Value, got {type(v).__name__}: {v!r:.60}")
-        v = float(v)
-        if not math.isfinite(v):
-            raise ValueError(f"{what}[{i}]: expected a finite number, got {v}")
-        out[i] = v
-    return out
+__all__ = ["INITS", "MLP", "Layer", "Neuron", "Trace", "check_input", "make_rng"]
 
 
 # --- the modules -------------------------------------------------------------------------
@@ -127,10 +65,29 @@ class Neuron(Module):
         self.activation = check_choice(resolve_activation(activation, nonlin, "Neuron"))
         init = check_choice(init, "init", INITS)
         rng = make_rng(seed)
-        self.w = [Value(_draw_weight(init, rng, self.nin, fan_out)) for _ in range(self.nin)]
+        self.w = [Value(draw_weight(init, rng, self.nin, fan_out)) for _ in range(self.nin)]
         self.b = Value(0.0)
-        self.label_parameters()
+        self.name_nodes()
 
+    def name_nodes(self, k: int | None = None, layer: int | None = None, output: bool = False) -> None:
+        """Label the weights and bias with the notes' symbols, and fix the labels each call gives its nodes.
+
+        ``k``: this neuron's number in its layer (from 1), ``layer``: the layer's (from 1), ``output``: the
+        layer is the model's last, so a = ŷ. Unknown ones are left out: a neuron on its own has ``w_j``, ``z``.
+
+        >>> n = Neuron(2, seed=0); n.name_nodes(3, 2); [p.label for p in n.parameters()]
+        ['w_13^[2]', 'w_23^[2]', 'b_3^[2]']
+        """
+        own = () if k is None else (k,)
+        for j, w in enumerate(self.w, 1):
+            w.label = notation_label("w", j, *own, layer=layer)
+        self.b.label = notation_label("b", *own, layer=layer)
+        self.input_names = input_labels(self.nin, layer)
+        source = "x_j" if layer is None or layer == 1 else notation_label("a", "j", layer=layer - 1)
+        self.sum_name = f"Σ_j {notation_label('w', 'j', *own, layer=layer)} {source}"  # z_k - b_k (notes 001)
+        self.z_name = notation_label("z", *own, layer=layer)
+        a_name = notation_label("yhat", *own) if output else notation_label("a", *own, layer=layer)
+        self.a_name = a_name if output or self.activation != "linear" else self.z_name  # linear: a = z
     def parameters(self) -> list[Value]:
         """w_1..w_n then b (the same order as ``named_parameters``, without the name walk: it runs every step)."""
         return [*self.w, self.b]
@@ -141,7 +98,11 @@ class Neuron(Module):
         >>> n = Neuron(2, seed=0); z = n.linear([1.0, 2.0]); z.op, z.inputs[0].op   # add(dot(w, a), b)
         ('add', 'dot')
         """
-        return dot(self.w, x) + self.b
+        weighted = dot(self.w, x)
+        weighted.label = self.sum_name
+        z = weighted + self.b  # z_k = sum_j w_jk a_j + b_k (notes 001)
+        z.label = self.z_name
+        return z
 
     def forward(self, x: Sequence[Value | float]) -> Value:
         """a = g(z), for an already checked input (``__call__`` checks it first).
@@ -150,10 +111,12 @@ class Neuron(Module):
         'tanh'
         """
         z = self.linear(x)
-        return z if self.activation == "linear" else activate(self.activation, [z])[0]
+        a = z if self.activation == "linear" else activate(self.activation, [z])[0]  # a_k = g(z_k)
+        a.label = self.a_name
+        return a
 
     def __call__(self, x: Input) -> Value:
-        return self.forward(check_input(x, self.nin))
+        return self.forward(as_inputs(check_input(x, self.nin), self.input_names))
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments that fix the architecture (what ``save`` writes beside the parameters)."""
@@ -182,8 +145,23 @@ class Layer(Module):
         rng = make_rng(seed)
         neuron_activation = "linear" if activation == "softmax" else activation  # softmax needs the whole layer
         self.neurons = [Neuron(nin, neuron_activation, init=init, fan_out=nout, seed=rng) for _ in range(nout)]
-        self.label_parameters()
+        self.name_nodes()
 
+    def name_nodes(self, layer: int | None = None, output: bool = False) -> None:
+        """Label the layer's parameters and fix its nodes' labels (``Neuron.name_nodes``); ``layer`` counts
+        from 1, ``output``: the model's last layer, whose a is ŷ.
+
+        >>> layer = Layer(2, 3, seed=0); layer.name_nodes(2); layer.neurons[2].w[0].label
+        'w_13^[2]'
+        """
+        softmax = self.activation == "softmax"
+        for k, neuron in enumerate(self.neurons, 1):
+            neuron.name_nodes(k, layer, output and not softmax)  # softmax's a is the layer's: named below
+        self.input_names = input_labels(self.nin, layer)
+        self.a_names = [notation_label("yhat", k) if output else notation_label("a", k, layer=layer)
+                        for k in range(1, self.nout + 1)] if softmax else [n.a_name for n in self.neurons]
+        self.softmax_names = (f"logsumexp({notation_label('z', layer=layer)})",
+                              [f"log {name}" for name in self.a_names]) if softmax else None
     @property
     def nout(self) -> int:
         return len(self.neurons)
@@ -206,14 +184,30 @@ class Layer(Module):
         >>> len(Layer(2, 1, seed=0).forward([1.0, 2.0]))
         1
         """
-        return activate(self.activation, self.linear(x))
+        return self.activate(self.linear(x))
+
+    def activate(self, z: list[Value]) -> list[Value]:
+        """a = g(z) for this layer's pre-activations, each node named (a_k^[l], or ŷ_k in the output layer).
+
+        >>> layer = Layer(2, 2, activation="tanh", seed=0); [v.label for v in layer.activate(layer.linear([1, 2]))]
+        ['a_1', 'a_2']
+        """
+        a = activate(self.activation, z)  # a^l = g(z^l)
+        for node, name in zip(a, self.a_names):
+            node.label = name
+        if self.softmax_names is not None and a[0].inputs:  # a_k = exp(z_k - logsumexp(z)) (not under no_grad)
+            lse_name, log_names = self.softmax_names
+            for node, name in zip(a, log_names):
+                node.inputs[0].label = name
+            a[0].inputs[0].inputs[1].label = lse_name
+        return a
 
     def __call__(self, x: Input) -> Value | list[Value]:
-        out = self.forward(check_input(x, self.nin))
+        out = self.forward(as_inputs(check_input(x, self.nin), self.input_names))
         return out[0] if len(out) == 1 else out
 
     def to_numpy(self) -> tuple[np.ndarray, np.ndarray]:
-        """(W, b): W has shape (nout, nin), row j holding neuron j's weights, so z = W a + b; b has shape (nout,).
+        """(W, b): W has shape (nout, nin), row k holding neuron k's weights (W[k-1, j-1] is w_jk), so z = W a + b.
 
         >>> [a.shape for a in Layer(3, 2, seed=0).to_numpy()]
         [(2, 3), (2,)]
@@ -232,13 +226,15 @@ class Layer(Module):
 
 @dataclass
 class Trace:
-    """The Values of one forward pass: ``z[i]`` and ``a[i + 1]`` belong to layer i + 1; ``a[0]`` is the input.
+    """The Values of one forward pass: ``z[i]`` and ``a[i + 1]`` belong to layer i + 1; ``a[0]`` is the input,
+    the Values ``x_j`` every first-layer neuron reads.
 
-    After ``loss.backward()``, ``z[i][k].grad`` is dL/dz_k of that layer: the notes' delta.
+    After ``loss.backward()``, ``z[i][k].grad`` is dL/dz_k of that layer: the notes' delta, and ``a[0][j].grad`` is
+    dL/dx_j = ((W^[1])^T delta^[1])_j, the sum over the neurons x_j feeds (note 001, eq. 21c's sum).
     """
 
     z: list[list[Value]]
-    a: list[list[Value | float]]
+    a: list[list[Value]]
 
 
 class MLP(Module):
@@ -268,7 +264,8 @@ class MLP(Module):
             Layer(widths[i], widths[i + 1], output_activation if i == last else activation, init=init, seed=rng)
             for i in range(len(widths) - 1)
         ]
-        self.label_parameters()
+        for number, layer in enumerate(self.layers, 1):  # the notes count layers from 1
+            layer.name_nodes(number, output=number == len(self.layers))
 
     @property
     def nouts(self) -> list[int]:
@@ -284,17 +281,17 @@ class MLP(Module):
         >>> t = MLP(2, [3, 1], seed=0).trace([1.0, 2.0]); [len(z) for z in t.z], len(t.a)
         ([3, 1], 3)
         """
-        a = check_input(x, self.nin)
+        a = as_inputs(check_input(x, self.nin), self.layers[0].input_names)
         trace = Trace(z=[], a=[a])
         for layer in self.layers:
             z = layer.linear(a)  # z^l = W^l a^{l-1} + b^l (notes 004)
-            a = activate(layer.activation, z)  # a^l = g(z^l)
+            a = layer.activate(z)  # a^l = g(z^l)
             trace.z.append(z)
             trace.a.append(a)
         return trace
 
     def __call__(self, x: Input) -> Value | list[Value]:
-        a = check_input(x, self.nin)
+        a = as_inputs(check_input(x, self.nin), self.layers[0].input_names)
         for layer in self.layers:
             a = layer.forward(a)
         return a[0] if len(a) == 1 else a
@@ -320,7 +317,7 @@ class MLP(Module):
             got = f"{len(layers)}" if isinstance(layers, Sequence) else type(layers).__name__
             raise ValueError(f"from_numpy: expected a list of {len(self.layers)} (W, b) pairs, got {got}")
         checked = []
-        for i, (pair, layer) in enumerate(zip(layers, self.layers)):
+        for i, (pair, layer) in enumerate(zip(layers, self.layers), 1):  # layers count from 1, as in the notes
             if not isinstance(pair, Sequence) or len(pair) != 2:
                 got = f"{len(pair)} items" if isinstance(pair, Sequence) else type(pair).__name__
                 raise ValueError(f"from_numpy: layer {i} must be a (W, b) pair, got {got}")

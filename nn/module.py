@@ -89,9 +89,10 @@ class Module:
     def label_parameters(self) -> None:
         """Label every parameter with its dotted name, so diagrams, ``explain`` and errors can name it.
 
-        Each model labels its own parameters when it is built (an MLP relabels its layers' ones).
+        A model of your own can call it when it is built; ``nn``'s Neuron, Layer and MLP label theirs with the
+        notes' symbols instead (``w_21^[1]``, ``b_1^[2]``: see ``nn.layers``).
 
-        >>> from nn import Neuron; [p.label for p in Neuron(2, seed=0).parameters()]
+        >>> from nn import Neuron; n = Neuron(2, seed=0); n.label_parameters(); [p.label for p in n.parameters()]
         ['w.0', 'w.1', 'b']
         """
         for name, p in self.named_parameters():

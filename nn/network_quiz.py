@@ -23,34 +23,46 @@ import numpy as np
 from autograd_lite import OPS, Blank, Question, Quiz, grad
 from autograd_lite import sum as value_sum
 
-from . import reference
+from . import losses, reference
 from .activations import ACTIVATION_PARAMS, check_choice
 
 MAX_WIDTH = 9  # neurons in a layer (inputs too): one-digit indices, and a card that fits on a screen
 MAX_WEIGHTS = 64  # weights in all: every one is a box to fill
 AGREEMENT = 1e-9  # the engine and the closed form must agree this closely (relative), or no page is made
 
-LOSSES = {  # the notes' loss for one example, and its output delta
-    "mse": ("C = 1/2 Σ_k (a_k^[L] - t_k)^2 (note 002)", "delta_k^[L] = (a_k^[L] - t_k) g'(z_k^[L]) (note 004)"),
+LOSSES = {  # the loss for one example, and its output delta; the same names as nn.explain_layers
+    "half_squared_error": ("C = 1/2 Σ_k (a_k^[L] - t_k)^2 (the notes' squared error, note 002)",
+                           "delta_k^[L] = (a_k^[L] - t_k) g'(z_k^[L]) (note 004)"),
+    "mse": ("C = 1/n_L Σ_k (a_k^[L] - t_k)^2 (nn.mse_loss, PyTorch's mean over the n_L outputs, no 1/2)",
+            "delta_k^[L] = 2/n_L (a_k^[L] - t_k) g'(z_k^[L]) (no 1/2 to cancel the 2)"),
+    "bce_with_logits": ("C = Σ_k [softplus(z_k^[L]) - t_k z_k^[L]], the log loss of σ(z^[L]); the sigmoid belongs to "
+                        "the loss, the output layer is linear",
+                        "delta_k^[L] = σ(z_k^[L]) - t_k (notes 000/003, their a is our z)"),
     "bce": ("C = -Σ_k [t_k log a_k^[L] + (1 - t_k) log(1 - a_k^[L])] (note 000)",
             "delta_k^[L] = a_k^[L] - t_k (sigmoid output, notes 000/003)"),
     "cross_entropy": ("C = -Σ_k t_k log a_k^[L] (eq. 9)", "delta_k^[L] = a_k^[L] - t_k (softmax output, eq. 19)"),
 }
+REFERENCE_NAME = {"half_squared_error": "half_squared_error", "mse": "mse_loss", "bce": "bce",
+                  "bce_with_logits": "bce_with_logits", "cross_entropy": "cross_entropy"}  # nn.reference's names
 
 
-def quiz(model: Any, x: Any, target: Any, loss: str = "mse", *, title: str = "", tol: float = Quiz.tol,
+def quiz(model: Any, x: Any, target: Any, loss: Any = "half_squared_error", *, title: str = "", tol: float = Quiz.tol,
          abs_tol: float = Quiz.abs_tol, precision: int = 6) -> Quiz:
     """The backpropagation quiz of ``model`` (an ``nn.MLP``) on one example ``x`` with ``target``.
 
-    ``loss``: "mse" (C = 1/2 ||a^[L] - t||^2, note 002), "bce" (sigmoid output) or "cross_entropy" (softmax
-    output; ``target`` a class index or one-hot). At most ``MAX_WIDTH`` neurons a layer and ``MAX_WEIGHTS``
-    weights. Returns an ``autograd_lite.Quiz``: ``save(path)`` writes the page, Jupyter shows it inline.
+    ``loss`` (the names of ``nn.explain_layers``, or the function): "half_squared_error" (the notes'
+    C = 1/2 ||a^[L] - t||^2, note 002; ``nn.half_squared_error``), "mse" (``nn.mse_loss``: PyTorch's mean over the
+    outputs, no 1/2, so delta^[L] = 2/n_L (a - t) g'), "bce" (sigmoid output), "bce_with_logits" (linear output,
+    delta^[L] = σ(z) - t) or "cross_entropy" (softmax output; ``target`` a class index or one-hot). At most
+    ``MAX_WIDTH`` neurons a layer and ``MAX_WEIGHTS`` weights. Returns an ``autograd_lite.Quiz``: ``save(path)``
+    writes the page, Jupyter shows it inline.
     """
-    check_choice(loss, "loss", tuple(LOSSES))
+    loss = loss_name(loss)
     if not (hasattr(model, "trace") and hasattr(model, "to_numpy") and hasattr(model, "layers")):
         raise TypeError(f"quiz: model must be an nn.MLP, got {type(model).__name__}")
-    if model.output_activation not in reference.LOSSES[loss]:
-        raise ValueError(f"quiz: loss {loss!r} goes with output activation {' or '.join(reference.LOSSES[loss])}, "
+    if model.output_activation not in reference.LOSSES[REFERENCE_NAME[loss]]:
+        allowed = " or ".join(reference.LOSSES[REFERENCE_NAME[loss]])
+        raise ValueError(f"quiz: loss {loss!r} goes with output activation {allowed}, "
                          f"but the model's is {model.output_activation!r}")
     layers = model.to_numpy()
     widths = [layers[0][0].shape[1]] + [W.shape[0] for W, _ in layers]
@@ -59,7 +71,8 @@ def quiz(model: Any, x: Any, target: Any, loss: str = "mse", *, title: str = "",
                          f"neurons a layer and {MAX_WEIGHTS} weights (every weight is a box to fill)")
     delta, dW, t = _engine(model, x, target, loss)
     closed = reference.backprop(layers, np.asarray(x, dtype=float), _reference_target(t, target, loss),
-                                hidden=model.activation, output=model.output_activation, loss=loss)
+                                hidden=model.activation, output=model.output_activation,
+                                loss=REFERENCE_NAME[loss])
     for layer in range(len(layers)):  # the answers are the engine's; the notes' closed form must give the same
         for ours, theirs in ((delta[layer], closed.delta[layer]), (dW[layer], closed.dW[layer])):
             if not np.allclose(ours, theirs, rtol=AGREEMENT, atol=AGREEMENT):
@@ -83,6 +96,21 @@ def quiz(model: Any, x: Any, target: Any, loss: str = "mse", *, title: str = "",
     return Quiz(name, tuple(questions), tuple(intro), tol=tol, abs_tol=abs_tol, precision=precision)
 
 
+def loss_name(loss: Any) -> str:
+    """The quiz's name of ``loss``: one of ``LOSSES`` or the nn.losses function.
+
+    >>> loss_name(losses.mse_loss), loss_name("half_squared_error")
+    ('mse', 'half_squared_error')
+    """
+    by_function = {losses.mse_loss: "mse", losses.half_squared_error: "half_squared_error",
+                   losses.binary_cross_entropy: "bce", losses.binary_cross_entropy_with_logits: "bce_with_logits",
+                   losses.cross_entropy: "cross_entropy"}
+    if callable(loss) and loss in by_function:
+        return by_function[loss]
+    check_choice(loss, "loss", tuple(LOSSES))
+    return loss
+
+
 def _engine(model: Any, x: Any, target: Any, loss: str) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
     """delta^[l] = dC/dz^[l] and dC/dW^[l] (n_l x n_{l-1}) from the engine, and the target as a vector."""
     trace = model.trace(x)
@@ -96,8 +124,12 @@ def _engine(model: Any, x: Any, target: Any, loss: str) -> tuple[list[np.ndarray
         t = np.asarray(target, dtype=float).reshape(-1)
         if t.shape != (len(a_L),) or not np.all(np.isfinite(t)):
             raise ValueError(f"quiz: target must hold {len(a_L)} finite numbers, got {target!r:.60}")
-    if loss == "mse":  # C = 1/2 sum_k (a_k - t_k)^2 (note 002)
+    if loss == "half_squared_error":  # C = 1/2 sum_k (a_k - t_k)^2 (note 002)
         C = 0.5 * value_sum([(a - tk) ** 2 for a, tk in zip(a_L, t)])
+    elif loss == "mse":  # nn.mse_loss: C = 1/n_L sum_k (a_k - t_k)^2, PyTorch's mean, no 1/2
+        C = value_sum([(a - tk) ** 2 for a, tk in zip(a_L, t)]) / len(a_L)
+    elif loss == "bce_with_logits":  # C = sum_k [softplus(z_k) - t_k z_k], the log loss of sigma(z) (notes 000)
+        C = value_sum([z.softplus() - tk * z for z, tk in zip(trace.z[-1], t)])
     elif loss == "bce":  # C = -sum_k [t log a + (1 - t) log(1 - a)] (note 000)
         C = -value_sum([tk * a.log() + (1.0 - tk) * (1.0 - a).log() for a, tk in zip(a_L, t)])
     else:  # C = -sum_k t_k log a_k (eq. 9)
@@ -133,14 +165,20 @@ def _delta_question(model: Any, layers: list, closed: Any, delta: list, t: np.nd
     if layer == L:
         given = [LOSSES[loss][1],
                  f"a^[{layer}] = {vector(closed.a[layer])}, t = {vector(t)}, z^[{layer}] = {vector(z)}"]
-        slopes = reference.derivative(model.output_activation, z) if loss == "mse" else None
+        squared = loss in ("half_squared_error", "mse")
+        slopes = reference.derivative(model.output_activation, z) if squared else None
+        two = f"2/{len(z)} · " if loss == "mse" else ""  # nn.mse_loss: dC/da = 2/n_L (a - t)
         for k in range(1, len(z) + 1):
             a, tk = num(closed.a[layer][k - 1]), num(t[k - 1])
-            if slopes is not None:
+            if loss == "bce_with_logits":
+                sigma = num(reference.activation("sigmoid", z[k - 1:k])[0])
+                hint = f"delta_{k}^[{layer}] = σ(z_{k}^[{layer}]) - t_{k}"
+                solution = f"σ({num(z[k - 1])}) - {tk} = {sigma} - {tk}"
+            elif slopes is not None:
                 g = _g_prime(model.output_activation, f"z_{k}^[{layer}]")
-                hint = (f"delta_{k}^[{layer}] = (a_{k}^[{layer}] - t_{k}) g'(z_{k}^[{layer}]), "
+                hint = (f"delta_{k}^[{layer}] = {two}(a_{k}^[{layer}] - t_{k}) g'(z_{k}^[{layer}]), "
                         f"with g'(z_{k}^[{layer}]) = {g}")
-                solution = f"({a} - {tk}) · {num(slopes[k - 1])}"
+                solution = f"{two}({a} - {tk}) · {num(slopes[k - 1])}"
             else:
                 hint = f"delta_{k}^[{layer}] = a_{k}^[{layer}] - t_{k}"
                 solution = f"{a} - {tk}"

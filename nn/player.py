@@ -89,7 +89,7 @@ def inline_player(history: Any, height: int = 760) -> str:
     """
     page = to_html(history)
     return (f'<iframe srcdoc="{html.escape(page, quote=True)}" style="width:100%;height:{int(height)}px;'
-            f'border:1px solid #ddd" title="training player"></iframe>')
+            f'border:1px solid #ddd" title="training player" sandbox="allow-scripts"></iframe>')
 
 
 def _page_data(history: Any, recording: Any) -> dict[str, Any]:

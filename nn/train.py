@@ -77,10 +77,12 @@ class History:
 
         return write_player(self, path, title)
 
-    def _repr_html_(self) -> str | None:
-        """The player inline in Jupyter (an iframe), when the run was recorded."""
+    def _repr_html_(self) -> str:
+        """Jupyter: the training player (an iframe) for a recorded run, else the figures and the loss curve."""
         if self.recording is None:
-            return None
+            from .history_html import summary_html
+
+            return summary_html(self)
         from .player import inline_player
 
         return inline_player(self)
@@ -215,6 +217,8 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | LossFn, optimizer: Optimiz
     epoch, at most 200 evenly spaced (``nn.recording``), for ``history.player(path)``; an ``nn.MLP`` only.
     """
     loss_fn, correct = _resolve_loss(loss)
+    if not callable(model):  # a Module subclass with __call__ (Neuron, Layer, MLP or yours)
+        raise TypeError(f"fit: model must be callable on one example, got {type(model).__name__}")
     _check_model_fits_loss(model, loss)
     X, y = _check_data(model, X, y, loss)
     epochs = count(epochs, "epochs", 0)

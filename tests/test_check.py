@@ -215,3 +215,25 @@ def test_the_right_values_agree_with_finite_differences(fd, expression, x, y):
     f = lambda point: parse_expression(expression, dict(zip(names, point)))[0].data
     for i, name in enumerate(names):
         assert truth[name] == pytest.approx(fd(f, list(names.values()), i), rel=1e-5, abs=1e-6)
+
+
+# --- found by the tester: a name two leaves share, and integers too large for a float ----------------------------
+def test_a_name_two_leaves_share_is_refused_but_their_values_work():
+    first, second = Value(2.0, label="x"), Value(5.0, label="x")
+    f = first * second  # df/d(first) = 5, df/d(second) = 2: "x" alone cannot say which
+    with pytest.raises(ValueError, match="two different leaves are named x"):
+        check(f, None, {"x": 5})
+    result = check(f, None, {first: 5, second: 2})
+    assert result.ok and [c.right for c in result.checks] == [5.0, 2.0]
+    assert not check(f, None, {first: 2}).ok
+
+
+def test_the_same_leaf_used_twice_is_one_variable():
+    x = Value(3.0, label="x")
+    assert check(x * x, None, {"x": 6}).ok  # d(x^2)/dx = 2x
+
+
+@pytest.mark.parametrize("huge", [10**400, -(10**5000)], ids=["400-digits", "5000-digits"])
+def test_an_integer_too_large_for_a_float_is_a_value_error(huge):
+    with pytest.raises(ValueError, match="too large for a number"):
+        check("x*y", {"x": 1, "y": 2}, {"x": huge})

@@ -269,3 +269,16 @@ def test_the_loss_after_an_activation_stays_outside_the_neuron():
     clusters = Clusters.infer(topological_order(loss), model)
     assert clusters.of[out] == "layers.1.neurons.0" and out.op == "sigmoid"
     assert loss not in clusters.of and loss.inputs[0] not in clusters.of
+
+
+def test_a_loss_on_logits_keeps_its_ops_out_of_the_output_neuron():
+    """bce_with_logits is softplus(z) - t z: z has two users, so its softplus belongs to the loss, not the neuron;
+    a sigmoid output's sigmoid (z's only user) is the neuron's activation (issue 10's mislabel)."""
+    model = nn.MLP(2, [3, 1], seed=0)
+    loss = nn.binary_cross_entropy_with_logits(model([1.0, -1.0]), 1.0)
+    clusters = Clusters.infer(topological_order(loss), model)
+    assert [v for v in clusters.of if v.op == "softplus"] == []
+    model = nn.MLP(2, [3, 1], seed=0, output_activation="sigmoid")
+    loss = nn.binary_cross_entropy(model([1.0, -1.0]), 1.0)
+    clusters = Clusters.infer(topological_order(loss), model)
+    assert sorted(clusters.of[v] for v in clusters.of if v.op == "sigmoid") == ["layers.1.neurons.0"]

@@ -375,7 +375,7 @@ def test_draw_shows_the_hand_made_op_text() -> None:
     y = Value(4.0, (x,), "my_square")
     assert "label=my_square" in draw(y).source
     y._backward = lambda: None  # explain runs it for the local derivative
-    assert r"\operatorname{my\_square}(u)" in explain(y).to_markdown()  # escaped for LaTeX
+    assert r"\operatorname{my\_square}(\mathrm{x})" in explain(y).to_markdown()  # escaped for LaTeX, the names put in
 
 
 def test_explain_runs_the_closure_for_local_values_and_totals() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import nn
-from autograd_lite import Value, explain
+from autograd_lite import Value, explain, symbol
 
 
 def test_micrograd_shape_and_output_types():
@@ -109,19 +109,27 @@ def test_named_parameters_are_dotted_and_stable():
     assert [p for _, p in model.named_parameters()] == model.parameters()
     for module in (model.layers[0], model.layers[0].neurons[1]):  # the fast parameters() agree with the walk
         assert [p for _, p in module.named_parameters()] == module.parameters()
-    assert model.layers[1].neurons[0].w[2].label == "layers.1.neurons.0.w.2"
+    assert model.layers[1].neurons[0].w[2].label == "w_31^[2]"  # labels: the notes' symbols, 1-based
 
 
 @pytest.mark.parametrize("make", [lambda: nn.Neuron(2, seed=0), lambda: nn.Layer(2, 3, seed=0),
                                   lambda: nn.MLP(2, [3, 1], seed=0)], ids=["Neuron", "Layer", "MLP"])
 def test_every_model_labels_its_parameters_so_pictures_name_them(make):
     model = make()
-    assert [p.label for p in model.parameters()] == [name for name, _ in model.named_parameters()]
-    # a standalone neuron's explanation names its weights and bias, not their numbers
+    # the notes' symbols: w_jk^[l] from node j of layer l-1 to node k of layer l (note 001), 1-based;
+    # what is unknown (the layer of a lone Layer, the k of a lone Neuron) is left out
+    expected = {"Neuron": ["w_1", "w_2", "b"],
+                "Layer": ["w_11", "w_21", "b_1", "w_12", "w_22", "b_2", "w_13", "w_23", "b_3"],
+                "MLP": ["w_11^[1]", "w_21^[1]", "b_1^[1]", "w_12^[1]", "w_22^[1]", "b_2^[1]", "w_13^[1]", "w_23^[1]",
+                        "b_3^[1]", "w_11^[2]", "w_21^[2]", "w_31^[2]", "b_1^[2]"]}[type(model).__name__]
+    assert [p.label for p in model.parameters()] == expected
+    assert [name for name, _ in model.named_parameters()][0].endswith("w.0")  # state_dict names stay dotted
+    # a standalone neuron's explanation names its weights, bias and inputs, not their numbers
     first = {"Neuron": lambda m: m, "Layer": lambda m: m.neurons[0], "MLP": lambda m: m.layers[0].neurons[0]}
     out = first[type(model).__name__](model)([1.0, -2.0])
     forward = explain(out).to_text().split("Backward")[0]
-    assert f"dot({model.parameters()[0].label}, {model.parameters()[1].label}, 1, -2)" in forward
+    w1, w2 = (symbol(p.label) for p in model.parameters()[:2])
+    assert f"dot({w1}, {w2}, {symbol('x_1')}, {symbol('x_2')})" in forward
 
 
 def test_zero_grad_clears_every_gradient():
@@ -168,10 +176,10 @@ def test_to_numpy_shape_convention_and_round_trip():
 @pytest.mark.parametrize("bad, message", [
     ([(np.zeros((4, 3)), np.zeros(4))], "expected a list of 2 (W, b) pairs, got 1"),
     (None, "expected a list of 2 (W, b) pairs, got NoneType"),
-    ([1, 2], "layer 0 must be a (W, b) pair, got int"),
-    ([(np.zeros((4, 3)), np.zeros(4), 0), (np.zeros((2, 4)), np.zeros(2))], "layer 0 must be a (W, b) pair, got 3 items"),
-    ([(np.zeros((3, 4)), np.zeros(4)), (np.zeros((2, 4)), np.zeros(2))], "layer 0 W must have shape (4, 3)"),
-    ([(np.zeros((4, 3)), np.zeros(4)), (np.zeros((2, 4)), np.array([0.0, np.nan]))], "layer 1 b must be finite"),
+    ([1, 2], "layer 1 must be a (W, b) pair, got int"),
+    ([(np.zeros((4, 3)), np.zeros(4), 0), (np.zeros((2, 4)), np.zeros(2))], "layer 1 must be a (W, b) pair, got 3 items"),
+    ([(np.zeros((3, 4)), np.zeros(4)), (np.zeros((2, 4)), np.zeros(2))], "layer 1 W must have shape (4, 3)"),
+    ([(np.zeros((4, 3)), np.zeros(4)), (np.zeros((2, 4)), np.array([0.0, np.nan]))], "layer 2 b must be finite"),
 ])
 def test_from_numpy_rejects_bad_arrays_and_changes_nothing(bad, message):
     model = nn.MLP(3, [4, 2], seed=0)

@@ -9,15 +9,18 @@ from conftest import console_errors
 
 import nn
 from nn import reference
+from nn.network_quiz import REFERENCE_NAME
 
 By = pytest.importorskip("selenium.webdriver.common.by").By
 Keys = pytest.importorskip("selenium.webdriver.common.keys").Keys
 
 CASES = [  # (widths, hidden, output, loss, x, target)
-    ([3, 2], "tanh", "linear", "mse", [1.0, -2.0], [0.5, -0.5]),
+    ([3, 2], "tanh", "linear", "half_squared_error", [1.0, -2.0], [0.5, -0.5]),
     ([2, 1], "sigmoid", "sigmoid", "bce", [0.5, 1.5], [1.0]),
     ([3, 2], "relu", "softmax", "cross_entropy", [1.0, -0.5], 1),
-    ([2, 2, 1], "elu", "sigmoid", "mse", [-1.0, 2.0], [0.25]),
+    ([2, 2, 1], "elu", "sigmoid", "half_squared_error", [-1.0, 2.0], [0.25]),
+    ([3, 2], "tanh", "linear", "mse", [1.0, -2.0], [0.5, -0.5]),  # nn.mse_loss: 2/n_L (a - t), as explain_layers
+    ([3, 2], "tanh", "linear", "bce_with_logits", [1.0, -2.0], [1.0, 0.0]),
 ]
 
 
@@ -30,7 +33,7 @@ def test_every_answer_is_the_notes_closed_form(widths, hidden, output, loss, x, 
     model = nn.MLP(2, widths, activation=hidden, output_activation=output, seed=3)
     q = nn.quiz(model, x, target, loss=loss)
     closed = reference.backprop(model.to_numpy(), np.array(x), target if np.ndim(target) == 0 else np.array(target),
-                                hidden=hidden, output=output, loss=loss)
+                                hidden=hidden, output=output, loss=REFERENCE_NAME[loss])
     got = answers(q)
     expected = {}
     for layer, (delta, dW) in enumerate(zip(closed.delta, closed.dW), 1):
@@ -61,7 +64,7 @@ def hand_network():
 
 
 def test_a_network_worked_by_hand():
-    q = nn.quiz(hand_network(), [1.0, 0.0], [2.0], loss="mse")
+    q = nn.quiz(hand_network(), [1.0, 0.0], [2.0], loss="half_squared_error")
     # y = 1, delta^[2] = y - t = -1; a^[1] = (1, 0), so dC/dw_11^[2] = -1, dC/dw_21^[2] = 0;
     # delta^[1] = (W^[2])^T delta^[2] o relu'(z^[1]) = (-1, -2) o (1, 0) = (-1, 0); dC/dW^[1] = delta^[1] x^T
     assert answers(q) == {"delta_1^[2]": -1.0, "∂C/∂w_11^[2]": -1.0, "∂C/∂w_21^[2]": 0.0,
@@ -118,3 +121,21 @@ def test_the_network_page_in_chromium(browser, tmp_path):
     assert hint.is_displayed() and hint.get_attribute("innerHTML") == (
         "Hint: ∂C/∂w<sub>31</sub><sup>[2]</sup> = δ<sub>1</sub><sup>[2]</sup> a<sub>3</sub><sup>[1]</sup>")
     assert console_errors(browser) == []
+
+
+def test_the_loss_names_mean_what_they_mean_in_explain_layers():
+    """Found by the tester: nn.quiz's "mse" was the notes' 1/2 squared error (delta = a - t) while
+    nn.explain_layers' and nn.fit's "mse" is nn.mse_loss (delta = 2/n_L (a - t)): one name, two answers."""
+    x, t = [1.0, 0.0], [2.0]  # the hand network: y = 1, so a - t = -1
+    notes = answers(nn.quiz(hand_network(), x, t))  # the default is the notes' loss
+    assert notes == answers(nn.quiz(hand_network(), x, t, loss=nn.half_squared_error))
+    assert notes["delta_1^[2]"] == -1.0
+    pytorch = nn.quiz(hand_network(), x, t, loss="mse")
+    assert answers(pytorch)["delta_1^[2]"] == -2.0  # 2/n_L (y - t) with n_L = 1
+    assert answers(pytorch) == answers(nn.quiz(hand_network(), x, t, loss=nn.mse_loss))
+    view = nn.explain_layers(hand_network(), x, t, loss="mse")
+    assert view.layers[-1].delta_engine.ravel()[0] == pytest.approx(-2.0)
+    assert "2/1 · (1 - 2)" in pytorch.questions[0].blanks[0].solution
+    logits = nn.quiz(hand_network(), x, [1.0], loss="bce_with_logits")  # sigma(1) - 1
+    assert answers(logits)["delta_1^[2]"] == pytest.approx(1 / (1 + np.exp(-1.0)) - 1.0, rel=1e-12)
+    assert "σ(1) - 1" in logits.questions[0].blanks[0].solution

@@ -31,7 +31,7 @@ def test_one_frame_per_step_with_its_numbers():
         assert f'data-total="{s.total:.4g}"' in attrs
         assert ('data-final="yes"' in attrs) == s.final
     assert page.count("final ✓") == sum(s.final for s in e.steps)
-    assert "1 - tanh(u)<sup>2</sup>" in page
+    assert "1 - tanh(v3)<sup>2</sup>" in page and "1 - tanh(0.39)<sup>2</sup>" in page  # names, then numbers
 
 
 def test_the_page_needs_no_network():
@@ -124,10 +124,12 @@ def test_walkthrough_in_headless_chromium(browser, tmp_path):
     for leaf in leaves:
         assert f"grad {leaf.grad:.4g}" in shown
     zoom = browser.find_element(By.ID, "zoom")
-    zoom.click()
-    assert "zoomed" in browser.find_element(By.ID, "diagram").get_attribute("class") and zoom.text == "Fit"
+    following = "zoomed" in browser.find_element(By.ID, "diagram").get_attribute("class")
+    zoom.click()  # "Follow the step" <-> "Whole graph"
+    assert ("zoomed" in browser.find_element(By.ID, "diagram").get_attribute("class")) != following
+    assert zoom.text == ("Follow the step" if following else "Whole graph")
     body.send_keys("z")
-    assert "zoomed" not in browser.find_element(By.ID, "diagram").get_attribute("class")
+    assert ("zoomed" in browser.find_element(By.ID, "diagram").get_attribute("class")) == following
     assert active(browser) == len(e.steps) - 1  # zooming does not move the walkthrough
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == [], errors

@@ -29,7 +29,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, NoReturn
@@ -79,7 +79,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with errors as one line (through ``say``), unknown arguments counted rather than all
     repeated, and a hint for the one mistake it cannot explain: an expression starting with '-'."""
 
-    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> argparse.Namespace:
+    # Any, not Namespace: the override must fit argparse's overloads (a namespace passed in comes back)
+    def parse_args(self, args: Iterable[str] | None = None, namespace: Any = None) -> Any:
         parsed, extras = self.parse_known_args(args, namespace)
         if extras:
             self.error(f"unrecognized arguments: {name_some(extras)}{self._hint(extras)}")
@@ -229,8 +230,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="See backpropagation work, one scalar at a time.", epilog=EPILOG)
     parser.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    precision = dict(type=whole_number(1, MAX_PRECISION), default=4,
-                     help=f"significant digits shown, 1 to {MAX_PRECISION} (default 4)")
+    precision: dict[str, Any] = dict(type=whole_number(1, MAX_PRECISION), default=4,
+                                     help=f"significant digits shown, 1 to {MAX_PRECISION} (default 4)")
 
     p = commands.add_parser("explain", help="the chain rule for a formula, step by step", epilog=EPILOG,
                             description="Print the forward pass and every chain-rule step of backpropagation.")

@@ -202,10 +202,19 @@ def check_gradients(root: Value, grads: Mapping[str | Value, float | str], tol: 
     if not isinstance(grads, Mapping) or not grads:
         raise ValueError("check: give at least one gradient, as {name: value}")
     order = topological_order(root)
-    leaves = {v.label: v for v in order if not v.inputs and v.label}
+    leaves: dict[str, Value] = {}
+    shared: set[str] = set()  # labels that two different leaves carry: a name would not say which one
+    for v in order:
+        if not v.inputs and v.label:
+            if v.label in leaves and leaves[v.label] is not v:
+                shared.add(v.label)
+            leaves.setdefault(v.label, v)
     e = explain(root)
     checks = []
     for key, given in grads.items():
+        if isinstance(key, str) and key in shared:
+            raise ValueError(f"check: two different leaves are named {labels.name(key)}; give the gradient of "
+                             "each with its Value as the key, or label them apart")
         leaf = _leaf(key, leaves, order)
         if any(leaf is seen for seen, _ in checks):
             raise ValueError(f"check: the gradient of {labels.name(e.names[leaf])} is given twice")
@@ -292,6 +301,9 @@ def _number(given: object, name: str) -> float:
             return parse_number(given)
         except ValueError as error:
             raise ValueError(f"check: the gradient of {labels.name(name)}: {error}") from None
+    if isinstance(given, int) and not isinstance(given, bool) and abs(given) > 1e300:
+        raise ValueError(f"check: the gradient of {labels.name(name)} is too large for a number "
+                         f"({given.bit_length()} bits)")
     if isinstance(given, bool) or not isinstance(given, (int, float)) or not math.isfinite(given):
         raise ValueError(f"check: the gradient of {labels.name(name)} must be a finite number, got {given!r}")
     return float(given)

@@ -20,6 +20,7 @@ from typing import Any
 from ..core.engine import Value
 from ..core.grad_mode import no_grad
 from ..core.handwritten import op_symbol
+from . import labels
 
 
 @dataclass
@@ -41,6 +42,10 @@ class Clusters:
         params = dict((v, name) for name, v in _named_parameters(model))
         of: dict[Value, str] = {v: module_of(name) for v, name in params.items()}
         linear: set[Value] = set()
+        users: dict[Value, int] = {}
+        for node in order:
+            for x in set(node.inputs):
+                users[x] = users.get(x, 0) + 1
         for node in order:
             if not node.inputs or node in of:
                 continue
@@ -53,9 +58,11 @@ class Clusters:
             homes = {of.get(x) for x in clustered}
             if len(homes) != 1 or None in homes:
                 continue
-            # a unary op on z is the activation; a sum of several linear nodes (sum of w_i x_i) joins them.
+            # a unary op on z is the activation when nothing else uses z (bce_with_logits' softplus(z) - t z reads
+            # z twice: its softplus is the loss's, not the neuron's); a sum of several linear nodes joins them.
             # Only one unary op follows z, so a loss's log(sigmoid(z)) is not drawn inside the neuron.
-            if all(x in linear for x in clustered) and (len(node.inputs) == 1 or len(clustered) > 1):
+            unary = len(node.inputs) == 1
+            if all(x in linear for x in clustered) and ((unary and users[node.inputs[0]] == 1) or len(clustered) > 1):
                 of[node] = homes.pop()
                 if len(node.inputs) > 1:
                     linear.add(node)
@@ -178,6 +185,23 @@ def _layer_of(neuron: str) -> str:
     while parts and is_index(parts[-1]):  # "neurons.3": an item of the model's list "neurons" ...
         parts.pop()
     return ".".join(parts[:-1])  # ... so the model itself
+
+
+def module_title(module: str) -> str:
+    """How a person reads a module's dotted name: list items counted from 1, as the notes count layers.
+
+    >>> module_title("layers.0"), module_title("layers.0.neurons.1"), module_title("encoder"), module_title("")
+    ('layer 1', 'neuron 2', 'encoder', '')
+
+    The box of "layers.0.neurons.1" sits inside the one of "layers.0", so it names only the neuron. An item of a
+    list whose name does not end in "s" keeps the list's name ("block.2" -> "block 3").
+    """
+    parts = module.split(".")
+    if len(parts) >= 2 and is_index(parts[-1]):
+        kind = parts[-2][:-1] if len(parts[-2]) > 1 and parts[-2].endswith("s") else parts[-2]
+        number = str(int(parts[-1]) + 1) if len(parts[-1]) <= 18 else parts[-1] + " + 1"
+        return labels.name(f"{kind} {number}")
+    return labels.name(parts[-1])
 
 
 def natural_key(name: str) -> tuple:

@@ -6,8 +6,11 @@
     5
 
 ``draw(loss, model=mlp)`` groups the nodes of each neuron and layer in boxes named after the
-model's parameters; ``collapse=True`` draws one box per layer instead. ``highlight=w`` marks every
-path from ``w`` to the root; ``color_by="sign"`` / ``"magnitude"`` tints boxes by their gradient.
+model's parameters, counted from 1 ("layer 1", "neuron 2"), under the notes' index convention;
+``collapse=True`` draws one box per layer instead. Labels in the notes' notation (``z_1^[2]``) are
+drawn as z₁^[2] (``notation.symbol``); ``scale=2`` draws everything twice as big, for a projector.
+``highlight=w`` marks every path from ``w`` to the root; ``color_by="sign"`` / ``"magnitude"`` tints
+boxes by their gradient.
 ``render(graph, "graph.svg")`` writes svg/png/pdf through Graphviz's ``dot`` program.
 """
 
@@ -27,10 +30,23 @@ from ..core.engine import Value
 from ..core.graph import topological_order
 from ..core.handwritten import is_hand_written, op_symbol
 from . import labels
-from .clusters import Clusters, ancestors, natural_key
+from .clusters import Clusters, ancestors, module_title, natural_key
 from .collapsed import collapsed
-from .diagram import CONSTANT, LEAF, NEGATIVE, PATH, POSITIVE, RESULT, grad_of, new_graph
+from .diagram import (
+    CONSTANT,
+    LEAF,
+    NEGATIVE,
+    PATH,
+    POSITIVE,
+    RESULT,
+    check_scale,
+    grad_of,
+    new_graph,
+    raster_copy,
+    scale_graph,
+)
 from .formatting import node_names, number
+from .notation import network_caption, symbol
 
 FORMATS = ("svg", "png", "pdf", "jpg", "gif")  # what ``render`` (Graphviz's dot) writes
 
@@ -51,6 +67,7 @@ def draw(
     color_by: str | None = None,
     show_names: bool = True,
     grads: Mapping[Value, float] | None = None,
+    scale: float = 1.0,
 ) -> graphviz.Digraph:
     """The graph behind ``root`` as a ``graphviz.Digraph`` (shown inline by Jupyter).
 
@@ -68,6 +85,11 @@ def draw(
       colours, darker for larger ``|grad|``).
     - ``show_names``: print node names (labels, else v1, v2, ...) in the boxes.
     - ``grads``: gradients to show instead of each ``.grad`` (e.g. ``explain(root).grads``).
+    - ``scale``: the whole picture (fonts, boxes, lines) this many times bigger, for a projector; 0.5 to 4.
+
+    Labels in the notes' notation (``z_1^[2]``, ``w_21^[1]``, ``yhat_1``: what ``nn`` models name their nodes)
+    are drawn with subscripts and superscripts (``autograd_lite.symbol``); boxes of a model's layers and neurons
+    count from 1 ("layer 1", "neuron 2"), and a network picture states the notes' index convention.
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw: root must be a Value, got {type(root).__name__}")
@@ -77,13 +99,18 @@ def draw(
         raise ValueError(f"draw: color_by must be None, 'sign' or 'magnitude', got {color_by!r}")
     if not isinstance(precision, int) or not 1 <= precision <= 17:
         raise ValueError(f"draw: precision must be an int from 1 to 17, got {precision!r}")
+    scale = check_scale(scale, "draw")
     order = topological_order(root)
     clusters = Clusters.infer(order, model) if model is not None else None
     if collapse:
         if clusters is None:
             raise ValueError("draw: collapse=True needs the model (draw(loss, model=mlp, collapse=True))")
-        return collapsed(root, order, clusters, rankdir, precision, grad_of(grads) if show_grad else None)
-    graph = new_graph(rankdir)
+        return scale_graph(collapsed(root, order, clusters, rankdir, precision, grad_of(grads) if show_grad else None),
+                           scale)
+    graph = scale_graph(new_graph(rankdir), scale)
+    if clusters is not None:  # a network picture: the notes' index convention, once, under it
+        graph.attr(label=f"<{network_caption('dot_html')}>", labelloc="b", labeljust="l", fontsize="10",
+                   fontcolor="#64748b")
     style = _Style(order, precision, show_grad, show_names, color_by, highlight, grads)
     place, finish = _nested(graph, clusters)
     for i, node in enumerate(order):
@@ -134,7 +161,8 @@ def render(graph: graphviz.Digraph, path: str | os.PathLike) -> Path:
             "Install Graphviz (Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install graphviz; "
             f"conda: conda install graphviz), then run: dot -T{suffix} {source} -o {path}")
     try:  # quiet: what dot says goes into the error below, not onto the terminal
-        path.write_bytes(graph.pipe(format=suffix, quiet=True))
+        shown = raster_copy(graph) if suffix in ("png", "jpg", "gif") else graph  # draw(scale=...) in raster dpi
+        path.write_bytes(shown.pipe(format=suffix, quiet=True))
     except graphviz.ExecutableNotFound:
         raise GraphvizNotFoundError(f"Graphviz's 'dot' program could not be run; the DOT source is in {source}; "
                                     "install Graphviz (e.g. sudo apt-get install graphviz)") from None
@@ -170,8 +198,8 @@ class _Style:
         if rest:  # the box around it already says whose; a label that is only the box's prefix ("n.") stays whole
             name = labels.name(rest)
         cells = []
-        if self.show_names:
-            shown = labels.dot_html(name) if v.label or v.inputs else ""
+        if self.show_names:  # z_1^[2] as z<SUB>1</SUB><SUP>[2]</SUP>; any other text escaped
+            shown = symbol(name, "dot_html") if v.label or v.inputs else ""
             cells.append(f"<b>{shown}</b>" if shown else "")  # dot refuses an empty <b></b>
         cells.append(f"data {self.number(v.data)}")
         if self.show_grad:
@@ -280,7 +308,7 @@ def _cluster(module: str, ids: set[str]) -> graphviz.Digraph:
         name = f"{base}_{k}"
     ids.add(name)
     sub = graphviz.Digraph(name=name)
-    sub.attr(label=labels.dot_text(labels.name(module)), style="rounded,filled",
+    sub.attr(label=labels.dot_text(module_title(module)), style="rounded,filled",
              fillcolor="#eef2ff" if depth < 2 else "#f8fafc", color="#94a3b8", fontsize="10", fontcolor="#334155",
              labeljust="l")
     return sub

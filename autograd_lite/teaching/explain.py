@@ -9,8 +9,11 @@
 leaves. For every edge ``input -> node`` it records the local derivative d node / d input (its
 formula and its value, both from the op table), the gradient arriving at ``node`` from above,
 their product, and the running total of d root / d input, which is final once every user of
-``input`` has sent its share. Renderers: ``to_text()`` (terminal), ``to_markdown()`` (LaTeX
-formulas, shown by Jupyter) and ``to_html()`` (a self-contained walkthrough, one frame per step).
+``input`` has sent its share. The formulas are written in the graph's own names ("d(w * x)/dw = x",
+``named.py``), and a number in the formula (``0.5`` in ``w * x + 0.5``) is folded into its op
+rather than listed as a node with steps of its own (``explain(root, constants=True)`` lists it).
+Renderers: ``to_text()`` (terminal), ``to_markdown()`` (LaTeX formulas, shown by Jupyter) and
+``to_html()`` (a self-contained walkthrough, one frame per step).
 """
 
 from __future__ import annotations
@@ -23,13 +26,13 @@ from ..core.backprop import grad
 from ..core.engine import Value, as_float
 from ..core.errors import MATH_ERRORS, describe_backward_failure, reworded
 from ..core.graph import topological_order
-from ..core.handwritten import contributions, is_hand_written, op_of, op_symbol
+from ..core.handwritten import contributions, is_hand_written, op_of
 from ..core.ops import Op
 from . import labels
-from .explain_text import to_markdown, to_text
-from .formatting import factor, latex_var, node_names, number
+from .explain_text import fan_out, to_markdown, to_text
+from .formatting import latex_var, node_names
+from .named import Names, abbreviate, wrap
 
-_SHOWN_INPUTS = 6  # an n-ary node with more inputs is listed as "first, ..., last"
 _WORD = re.compile(r"\b\w+\b")  # a name in a formula: an operand ("x_3", "u"), "y", or a function
 
 
@@ -50,6 +53,9 @@ class Step:
     ``contribution = local * upstream`` is what this edge adds to d root / d input; ``total`` is
     d root / d input after adding it, final when ``count == users``. Where the upstream gradient is 0,
     ``backward`` skips the node, so the step is ``skipped``: no local derivative, nothing added.
+
+    The renderers show ``named_formula`` (the op table's formula with this graph's names put in); ``formula``,
+    ``expression``, ``partial``, ``variable`` and ``pairs`` keep the op table's own names, for programs.
     """
 
     index: int  # 1-based, in backward order
@@ -72,7 +78,34 @@ class Step:
     contribution: float  # local * upstream (0.0 where skipped)
     total: float  # d root / d input so far
     count: int  # this is contribution number `count` ...
-    users: int  # ... of `users` that input receives
+    users: int  # ... of `users` that input receives: one per edge out of it
+    slot: str = ""  # "first", "second", "operand 3" where the input feeds the node more than once (x * x), else ""
+    operations: int = 1  # how many different nodes the input feeds (x * x + x: 2, over 3 edges)
+    named: Names | None = field(default=None, repr=False, compare=False)  # writes the formulas below on demand
+
+    @property
+    def named_formula(self) -> str:
+        """The formula in this graph's names: ``d(w * x)/dw = x``, ``d(v1 + 0.5)/dv1 = 1`` (constants inside).
+
+        >>> w, x = Value(2.0, label="w"), Value(3.0, label="x"); explain(w * x + 1).steps[-1].named_formula
+        'd(w * x)/dx = w'
+        """
+        return self._named().formula(self.node, self.position)
+
+    @property
+    def named_formula_latex(self) -> str:
+        """``named_formula`` in LaTeX, the names through ``notation.symbol``: ``\\frac{\\partial ...}{...} = ...``."""
+        return self._named().formula(self.node, self.position, "latex")
+
+    @property
+    def evaluated_latex(self) -> str:
+        """The partial's LaTeX with the numbers put in, ``1 - \\tanh^2(0.3)`` ("" for a hand-made node)."""
+        if is_hand_written(self.node):
+            return ""
+        return self._named().partial(self.node, self.position, "latex", numbers=True)
+
+    def _named(self) -> Names:
+        return self.named if self.named is not None else Names(node_names(topological_order(self.node)))
 
     @property
     def final(self) -> bool:
@@ -84,9 +117,18 @@ class Step:
         """True when the upstream gradient is 0: ``backward`` skips the node and computes none of its derivatives.
 
         >>> x = Value(2.0, label="x"); [s.skipped for s in explain(0 * x.log()).steps]
-        [False, False, True]
+        [False, True]
         """
         return self.local is None
+
+    @property
+    def fan_out(self) -> str:
+        """How the input's gradient is gathered: ``"x feeds 2 operations over 3 edges"``.
+
+        >>> x = Value(2.0, label="x"); explain(x * x + x).steps[-1].fan_out
+        'x feeds 2 operations over 3 edges'
+        """
+        return fan_out(self, self.input_name)
 
     @property
     def bindings(self) -> str:
@@ -107,6 +149,7 @@ class Explanation:
     forward: list[Line]
     steps: list[Step]
     grads: dict[Value, float] = field(repr=False)  # d root / d node for every node
+    constants: frozenset[Value] = field(default=frozenset(), repr=False)  # folded into their ops: no steps, no lines
     _expressions: dict[Value, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def expression(self, node: Value) -> str:
@@ -121,7 +164,14 @@ class Explanation:
         if not self._expressions:
             self._expressions.update((line.node, line.expression) for line in self.forward)
         found = self._expressions.get(node)
-        return _line(node, self.names).expression if found is None else found
+        return self.named.expression(node) if found is None else found
+
+    @property
+    def named(self) -> Names:
+        """The nodes, expressions and formulas written in each style (``"text"``, ``"latex"``, ``"html"``)."""
+        if "_named" not in self.__dict__:
+            self.__dict__["_named"] = Names(self.names)
+        return self.__dict__["_named"]
 
     def grad(self, node: Value) -> float:
         """d root / d node as the steps computed it (0.0 for a node not in the graph).
@@ -142,13 +192,13 @@ class Explanation:
     def to_markdown(self, precision: int = 4) -> str:
         """Markdown with LaTeX formulas (``$...$``), as Jupyter and GitHub display it.
 
-        >>> print(explain(Value(2.0, label="x").exp()).to_markdown().splitlines()[-1][:70])
-        1. edge <code>x</code> → <code>v1</code>: $\\frac{\\partial \\mathrm{v1}}
+        >>> print(explain(Value(2.0, label="x").exp()).to_markdown().splitlines()[-6])
+           - $= e^{2} = 7.389$
         """
         return to_markdown(self, precision)
 
     def to_html(self, precision: int = 4, title: str = "Backpropagation, step by step", *,
-                max_diagram_nodes: int | None = None, max_frames: int | None = None) -> str:
+                max_diagram_nodes: int | None = None, max_frames: int | None = None, scale: float = 1.0) -> str:
         """A self-contained HTML page: one frame per step, the diagram with the current edge lit.
 
         >>> explain(Value(2.0, label="x").tanh()).to_html().count('<section class="frame"')
@@ -156,12 +206,12 @@ class Explanation:
 
         A graph of more than ``max_diagram_nodes`` nodes (default ``walkthrough.DIAGRAM_NODES``, 600) is not
         drawn, and at most ``max_frames`` steps (default ``walkthrough.FRAMES``, 1,000) get a frame; the page
-        says what it left out.
+        says what it left out. ``scale`` (0.5 to 3) enlarges the whole page for a projector.
         """
         from . import walkthrough
 
         limits = {"max_diagram_nodes": max_diagram_nodes, "max_frames": max_frames}
-        return walkthrough.to_html(self, precision=precision, title=title,
+        return walkthrough.to_html(self, precision=precision, title=title, scale=scale,
                                    **{k: v for k, v in limits.items() if v is not None})
 
     def __str__(self) -> str:
@@ -174,29 +224,46 @@ class Explanation:
         return self.to_markdown()
 
 
-def explain(root: Value, gradient: float = 1.0) -> Explanation:
+def explain(root: Value, gradient: float = 1.0, *, constants: bool = False) -> Explanation:
     """The chain rule for ``root``, edge by edge in backward order (no ``.grad`` is changed).
 
     >>> a = Value(3.0, label="a"); b = a * a; b.label = "b"
     >>> [round(s.contribution, 1) for s in explain(b).steps]   # 3 + 3 = d(a^2)/da
     [3.0, 3.0]
+    >>> w = Value(-0.5, label="w"); y = (w * 3 + 0.5) * 2
+    >>> [s.named_formula for s in explain(y).steps]
+    ['d(v2 * 2)/dv2 = 2', 'd(v1 + 0.5)/dv1 = 1', 'd(w * 3)/dw = 3']
 
-    ``gradient`` seeds d root / d root, as in ``root.backward(gradient)``.
+    ``gradient`` seeds d root / d root, as in ``root.backward(gradient)``. A number in the formula (a leaf with
+    no label that feeds one edge: ``0.5`` in ``w * x + 0.5``) is a constant: it is written inside its op's
+    formula and gets no step and no line of its own; ``constants=True`` lists it as a node, with its steps. A graph
+    whose leaves are all such numbers keeps them all: they are what it is about.
     """
     if not isinstance(root, Value):
         raise TypeError(f"explain: root must be a Value, got {type(root).__name__}")
+    if not isinstance(constants, bool):
+        raise TypeError(f"explain: constants must be True or False, got {type(constants).__name__}")
     seed = as_float(gradient, "explain(gradient)")
     order = topological_order(root)
     # backward's own reverse pass first: the gradients are its numbers, and what it refuses (an overflow,
     # a derivative out of its domain) is refused here with its exception and its message
     grads = {node: 0.0 + g.data for node, g in zip(order, grad(root, order, gradient=seed))}  # 0.0 +: as .grad
     names = node_names(order)
-    forward = [_line(node, names) for node in _reading_order(order)]
+    named = Names(names)
 
-    users: dict[Value, int] = {}
+    users: dict[Value, int] = {}  # edges out of each node
+    feeds: dict[Value, int] = {}  # different nodes each node feeds
     for node in order:
         for x in node.inputs:
             users[x] = users.get(x, 0) + 1
+        for x in dict.fromkeys(node.inputs):
+            feeds[x] = feeds.get(x, 0) + 1
+    folded = frozenset() if constants else frozenset(
+        x for x in order if not x.inputs and not x.label and users.get(x) == 1)
+    if folded and all(x in folded for x in order if not x.inputs):  # numbers only (Value(2.0).tanh()): all of
+        folded = frozenset()  # them are what the user asks about
+    forward = [Line(node, names[node], named.expression(node), node.data)
+               for node in _reading_order(order) if node not in folded]
 
     totals = dict.fromkeys(order, 0.0)  # d root / d node so far, added up in backward's order
     totals[root] = seed
@@ -216,18 +283,19 @@ def explain(root: Value, gradient: float = 1.0) -> Explanation:
         if upstream != 0.0:
             partials, shares = _partials(node, op, xs, param, upstream, by_hand)
         variables = op.operand_names(len(xs))
-        shown = op.show(_abbreviate(variables), param)
-        shown_latex = (_hand_written_latex(node, _abbreviate(variables)) if by_hand else
-                       op.show([r"\dots" if v == "..." else latex_var(v) for v in _abbreviate(variables)],
-                               param, latex=True))
+        picked = [variables[k] if k is not None else "..." for k in abbreviate(len(xs), op.name == "dot")]
+        shown = op.show(picked, param)
+        shown_latex = (_hand_written_latex(op, picked) if by_hand else
+                       op.show([r"\dots" if v == "..." else latex_var(v) for v in picked], param, latex=True))
+        repeated = len(set(node.inputs)) < len(xs)
+        top, top_latex = wrap(shown), wrap(shown_latex)  # the generic formula's "d(a * b)"
         if by_hand:  # its symbol is the user's text
             shown = labels.printable(shown)
-        values = dict(zip(variables, xs), y=node.data)
-        if op.param_name:  # the constant's name in the op table's formulas
-            values[op.param_name] = param
         pairs = tuple((v, names[x]) for v, x in zip(variables, node.inputs) if v != names[x])
         index = {v: k for k, v in enumerate(variables)} if not op.arity else {}
         for i, (x, d, share) in enumerate(zip(node.inputs, partials, shares)):
+            if x in folded:
+                continue
             if d is not None:
                 totals[x] += share
             received[x] = received.get(x, 0) + 1
@@ -238,15 +306,24 @@ def explain(root: Value, gradient: float = 1.0) -> Explanation:
             steps.append(Step(
                 index=len(steps) + 1, node=node, input=x, position=i, name=names[node], input_name=names[x],
                 op=op.name,
-                formula=f"d{_wrap(shown)}/d{v} = {partial}",
-                formula_latex=rf"\frac{{\partial {_wrap(shown_latex)}}}{{\partial {latex_var(v)}}}"
+                formula=f"d{top}/d{v} = {partial}",
+                formula_latex=rf"\frac{{\partial {top_latex}}}{{\partial {latex_var(v)}}}"
                               f" = {op.partial(i, len(xs), latex=True)}",
                 expression=shown, partial=partial, variable=v, pairs=pairs,
-                evaluated="" if by_hand else _substitute(partial, values), param=param,
+                evaluated="" if by_hand else named.partial(node, i, numbers=True), param=param,
                 local=None if d is None else float(d), upstream=upstream, contribution=share, total=totals[x],
                 count=received[x], users=users[x],
+                named=named, slot=_ordinal(i) if repeated and node.inputs.count(x) > 1 else "", operations=feeds[x],
             ))
-    return Explanation(root=root, names=names, forward=forward, steps=steps, grads=grads)
+    e = Explanation(root=root, names=names, forward=forward, steps=steps, grads=grads, constants=folded)
+    e.__dict__["_named"] = named
+    return e
+
+
+def _ordinal(i: int) -> str:
+    """The operand slot a parallel edge goes into: "first", "second", ... "operand 7"."""
+    words = ("first", "second", "third", "fourth", "fifth", "sixth")
+    return words[i] if i < len(words) else f"operand {i + 1}"
 
 
 def _partials(node: Value, op: Op, xs: tuple[float, ...], param: object, upstream: float,
@@ -261,16 +338,9 @@ def _partials(node: Value, op: Op, xs: tuple[float, ...], param: object, upstrea
         raise reworded(error, describe_backward_failure(node, str(error))) from None
 
 
-def _hand_written_latex(node: Value, operands: list[str]) -> str:
-    """A hand-made node's expression in LaTeX. Its symbol is the user's text (``Value(t, (x,), "<b>")``), so it
-    is escaped here for LaTeX; micrograd's own symbols read as the op table writes them."""
-    symbol = op_symbol(node)
-    variables = [r"\dots" if v == "..." else latex_var(v) for v in operands]
-    if len(variables) == 2 and symbol in ("+", "-", "*", "/", "**"):
-        return op_of(node).show(variables, latex=True)
-    if len(variables) == 1 and symbol.startswith("**"):  # micrograd's power: '**2'
-        return f"{variables[0]}^{{{labels.latex_escape(symbol[2:])}}}"
-    return rf"\operatorname{{{labels.latex_escape(symbol)}}}({', '.join(variables)})"
+def _hand_written_latex(op: Op, operands: list[str]) -> str:
+    """A hand-made node's expression in LaTeX, in the formula's names (its symbol escaped: it is the user's text)."""
+    return op.show([r"\dots" if v == "..." else latex_var(v) for v in operands], latex=True)
 
 
 def _reading_order(order: list[Value]) -> list[Value]:
@@ -302,41 +372,3 @@ def _bindings(variables: list[str], index: dict[str, int], inputs: tuple[Value, 
     used = [i] + sorted(index[w] for w in words if w in index and index[w] != i)
     pairs = [(variables[k], names[inputs[k]]) for k in used] + ([("y", result)] if "y" in words else [])
     return tuple((v, name) for v, name in pairs if v != name)
-
-
-def _abbreviate(names: list[str]) -> list[str]:
-    if len(names) <= _SHOWN_INPUTS:
-        return names
-    if names[0].startswith("w_"):  # dot: keep both halves recognisable
-        half = len(names) // 2
-        return [names[0], "...", names[half - 1], names[half], "...", names[-1]]
-    return [names[0], "...", names[-1]]
-
-
-def _line(node: Value, names: dict[Value, str]) -> Line:
-    if not node.inputs:
-        return Line(node, names[node], "", node.data)
-    operands = _abbreviate([names[x] for x in node.inputs])
-    if is_hand_written(node):  # its symbol is the user's text
-        return Line(node, names[node], labels.printable(op_of(node).show(operands)), node.data)
-    return Line(node, names[node], op_of(node).show(operands, node.param), node.data)
-
-
-# --- formatting --------------------------------------------------------------------------
-def _substitute(formula: str, values: dict[str, float]) -> str:
-    """Put numbers in for the operand names of a text formula ("1 - tanh(u)^2" -> "1 - tanh(0.3)^2")."""
-    def put(match: re.Match) -> str:
-        if match.group(0) not in values:  # a function's name ("tanh"), not an operand
-            return match.group(0)
-        x = values[match.group(0)]
-        enclosed = formula[match.start() - 1:match.start()] == "(" and formula[match.end():match.end() + 1] == ")"
-        return factor(x, 4) if not enclosed else number(x, 4)
-
-    if formula.strip() in values:  # the partial is one operand ("b", "x_2"): just its number
-        return number(values[formula.strip()], 4)
-    return _WORD.sub(put, formula)  # word by word: the formula's length, not one pattern per operand
-
-
-def _wrap(expression: str) -> str:
-    """Parenthesise an infix expression so "d(a + b)/da" reads right; "tanh(u)" stays bare."""
-    return f"({expression})" if " " in expression and not expression.endswith(")") else f" {expression}"

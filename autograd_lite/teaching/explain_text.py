@@ -3,6 +3,10 @@
     >>> from autograd_lite import Value, explain
     >>> print(to_text(explain(Value(2.0, label="x") * 3), 4).splitlines()[0])
     Forward pass (each node after its inputs)
+
+Both write the same lines: every line of the text has its Markdown counterpart, with the same numbers
+(``tests/test_explain_clean.py`` checks it). Formulas are the op table's, in the graph's own names
+(``named.Names``): "d(w * x)/dw = x". Node names go through ``notation.symbol`` (text: z₁^[2]; LaTeX: z_{1}^{[2]}).
 """
 
 from __future__ import annotations
@@ -10,83 +14,107 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import labels
-from .formatting import factor, latex_var, number, param_binding
+from .formatting import factor, number
 
 if TYPE_CHECKING:
-    from .explain import Explanation
+    from .explain import Explanation, Step
 
 SKIPPED = "not computed: nothing flows back through {name} (its upstream gradient is 0), so backward skips it"
 """What a step says in place of its local derivative where ``backward`` skips the node (``Step.skipped``)."""
+_MARK = "\ue002"  # where a name goes in text that is escaped first (a private-use character: no escaper changes it)
 
 
-def _d(top: str, bottom: str) -> str:
-    return f"d{top}/d{bottom}"
+def edge_text(s: Step, source: str, target: str) -> str:
+    """``x -> v1`` and, for one of several edges between the same two nodes, which operand slot it fills."""
+    return f"{source} -> {target}" + (f", its {s.slot} operand" if s.slot else "")
+
+
+def fan_out(s: Step, name: str) -> str:
+    """``x feeds 2 operations over 3 edges`` (x * x + x): how many contributions make the input's gradient."""
+    ops = f"{s.operations} operation{'s' if s.operations != 1 else ''}"
+    return f"{name} feeds {ops}" + (f" over {s.users} edges" if s.users != s.operations else "")
+
+
+def share_text(s: Step, name: str) -> str:
+    """``1 of 3; x feeds 2 operations over 3 edges``: where this contribution stands among the input's (the
+    fan-out is said at the first one)."""
+    share = f"{s.count} of {s.users}" + (", final" if s.final else "")
+    return share + (f"; {fan_out(s, name)}" if s.users > 1 and s.count == 1 else "")
 
 
 def to_text(e: Explanation, precision: int) -> str:
     """Names are printable already; formulas come from the op table, where ``define_op`` puts the user's text,
     so every line is made printable as a whole."""
     num = lambda x: number(x, precision)
-    root = e.names[e.root]
-    width = max(len(line.name) for line in e.forward)
+    name, operand = e.named.name, e.named.operand
+    d = lambda top, bottom: f"d{operand(top)}/d{operand(bottom)}"
+    shown = {line.node: name(line.node) for line in e.forward}
+    width = max(len(text) for text in shown.values())
     out = ["Forward pass (each node after its inputs)"]
     for line in e.forward:
         what = f"= {line.expression} " if line.expression else ""
-        out.append(f"  {line.name:<{width}} {what}= {num(line.value)}")
+        out.append(f"  {shown[line.node]:<{width}} {what}= {num(line.value)}")
     out.append("")
-    out.append(f"Backward pass: the chain rule, one edge at a time, from {_d(root, root)} = {num(e.grads[e.root])}")
+    out.append(f"Backward pass: the chain rule, one edge at a time, from {d(e.root, e.root)} = "
+               f"{num(e.grads[e.root])}")
     for s in e.steps:
-        where = ", ".join(filter(None, [s.bindings, param_binding(s, lambda p: number(p, 6))]))
-        share = f"{s.count} of {s.users}" + (", final" if s.final else "")
-        out.append(f"{s.index:>3}. edge {s.input_name} -> {s.name}  ({s.name} = {e.expression(s.node)})")
-        with_ = f"  with {where}" if where else ""
-        out.append(f"     local     {_d(s.name, s.input_name)} = {s.formula}{with_}")
+        out.append(f"{s.index:>3}. edge {edge_text(s, name(s.input), name(s.node))}  "
+                   f"({name(s.node)} = {e.expression(s.node)})")
+        out.append(f"     local     {d(s.node, s.input)} = {s.named_formula}")
         if s.skipped:
-            out.append(f"               {SKIPPED.format(name=s.name)}")
+            out.append(f"               {SKIPPED.format(name=name(s.node))}")
         else:
             value = num(s.local)
-            shown = s.evaluated and s.evaluated != value  # "" for a hand-made node: no formula to fill in
-            out.append(f"               = {s.evaluated} = {value}" if shown else f"               = {value}")
-        out.append(f"     upstream  {_d(root, s.name)} = {num(s.upstream)}")
+            filled = s.evaluated and s.evaluated != value  # "" for a hand-made node: no formula to fill in
+            out.append(f"               = {s.evaluated} = {value}" if filled else f"               = {value}")
+        out.append(f"     upstream  {d(e.root, s.node)} = {num(s.upstream)}")
         if s.skipped:
             out.append("     product   skipped: adds nothing")
         else:
             out.append(f"     product   {num(s.upstream)} * {factor(s.local, precision)} = {num(s.contribution)}")
-        out.append(f"     total     {_d(root, s.input_name)} = {num(s.total)}  ({share})")
-    leaves = [line for line in e.forward if not line.node.inputs and line.node.label]
+        out.append(f"     total     {d(e.root, s.input)} = {num(s.total)}  ({share_text(s, name(s.input))})")
+    leaves = [line.node for line in e.forward if not line.node.inputs and line.node.label]
     if leaves:
         out.append("")
         out.append("Gradients of the labelled leaves: "
-                   + ", ".join(f"{_d(root, line.name)} = {num(e.grads[line.node])}" for line in leaves))
+                   + ", ".join(f"{d(e.root, leaf)} = {num(e.grads[leaf])}" for leaf in leaves))
     return "\n".join(map(labels.printable, out))  # an op's formula is anyone's text (define_op): no control codes
 
 
 def to_markdown(e: Explanation, precision: int) -> str:
-    """Every name and expression is the user's text: escaped for Markdown (``labels.markdown_code``) and for LaTeX
-    (``labels.latex``), so a label such as ``<img onerror=...>`` shows as text and never becomes HTML."""
+    """Every name and expression is the user's text, written as LaTeX by ``notation.symbol`` (which escapes it with
+    ``labels.latex``), so a label such as ``<img onerror=...>`` shows as text and never becomes HTML."""
     num = lambda x: number(x, precision)
-    code = labels.markdown_code
-    frac = lambda top, bottom: rf"\frac{{\partial {labels.latex(top)}}}{{\partial {labels.latex(bottom)}}}"
-    root = e.names[e.root]
+    name = lambda node: e.named.name(node, "latex")
+    operand = lambda node: e.named.operand(node, "latex")
+    frac = lambda top, bottom: rf"\frac{{\partial {operand(top)}}}{{\partial {operand(bottom)}}}"
     out = ["**Forward pass** (each node after its inputs)", "", "| node | computed as | value |", "|---|---|---|"]
     for line in e.forward:
-        expression = code(line.expression) if line.expression else "leaf"
-        out.append(f"| {code(line.name)} | {expression} | {num(line.value)} |")
-    seed = f"${frac(root, root)} = {num(e.grads[e.root])}$"
+        expression = f"${e.named.expression(line.node, 'latex')}$" if line.expression else "leaf"
+        out.append(f"| ${name(line.node)}$ | {expression} | {num(line.value)} |")
+    seed = f"${frac(e.root, e.root)} = {num(e.grads[e.root])}$"
     out += ["", f"**Backward pass**: the chain rule, one edge at a time, from {seed}", ""]
     for s in e.steps:
-        share = f"{s.count} of {s.users}" + (", final" if s.final else "")
-        local = f"${frac(s.name, s.input_name)} = {labels.latex_formula(s.formula_latex)}"  # an op's text: untrusted
-        if s.skipped or s.partial.strip() == num(s.local):  # no "= 1 = 1"
-            local += "$ "
-        else:
-            local += f" = {num(s.local)}$ "
-        with_ = ",\\ ".join(f"{latex_var(v)} = {labels.latex(name)}" for v, name in s.pairs)
+        indent = " " * len(f"{s.index}. ")  # a sub-list sits under its item's text (CommonMark)
+        slot = f", its {s.slot} operand" if s.slot else ""
+        out.append(f"{s.index}. edge ${name(s.input)}$ → ${name(s.node)}${slot} "
+                   f"(${name(s.node)} = {e.named.expression(s.node, 'latex')}$)")
+        out.append(f"{indent}- local: ${frac(s.node, s.input)} = {s.named_formula_latex}$")
         if s.skipped:
-            product = f"{labels.markdown(SKIPPED.format(name=s.name))}, adds nothing; "
+            out.append(f"{indent}- {labels.markdown(SKIPPED.format(name=e.named.name(s.node)))}")
         else:
-            product = (f"${frac(root, s.input_name)} \\mathrel{{+}}= {num(s.upstream)} \\cdot "
-                       f"{factor(s.local, precision)} = {num(s.contribution)}$, ")
-        out.append(f"{s.index}. edge {code(s.input_name)} → {code(s.name)}: {local}"
-                   + (f"(with ${with_}$); " if with_ else "; ") + product + f"total ${num(s.total)}$ ({share})")
+            filled = s.evaluated_latex and s.evaluated and s.evaluated != num(s.local)
+            out.append(f"{indent}- $= {s.evaluated_latex + ' = ' if filled else ''}{num(s.local)}$")
+        out.append(f"{indent}- upstream: ${frac(e.root, s.node)} = {num(s.upstream)}$")
+        if s.skipped:
+            out.append(f"{indent}- product: skipped, adds nothing")
+        else:
+            out.append(f"{indent}- product: ${num(s.upstream)} \\cdot {factor(s.local, precision)} = "
+                       f"{num(s.contribution)}$")
+        share = labels.markdown(share_text(s, _MARK)).replace(_MARK, f"${name(s.input)}$")  # the name as LaTeX
+        out.append(f"{indent}- total: ${frac(e.root, s.input)} = {num(s.total)}$ ({share})")
+    leaves = [line.node for line in e.forward if not line.node.inputs and line.node.label]
+    if leaves:
+        out += ["", "**Gradients of the labelled leaves**: "
+                + ", ".join(f"${frac(e.root, leaf)} = {num(e.grads[leaf])}$" for leaf in leaves)]
     return "\n".join(out)

@@ -2,8 +2,8 @@
 
     >>> from autograd_lite import Value, explain
     >>> x = Value(0.5, label="x"); y = (2 * x).tanh(); y.label = "y"
-    >>> page = to_html(explain(y)); page.count('class="frame')
-    3
+    >>> page = to_html(explain(y)); page.count('class="frame')   # the 2 is folded into its op: two steps
+    2
 
 The page shows the graph (drawn by Graphviz, inlined as SVG) with the current edge lit, the
 formula and the numbers of that step beside it, and fills in each node's gradient as the steps
@@ -25,8 +25,9 @@ import graphviz
 from ..core.graph import topological_order
 from . import labels
 from .draw import draw
-from .explain_text import SKIPPED
-from .formatting import factor, number, param_binding
+from .explain_text import SKIPPED, fan_out
+from .formatting import factor, number
+from .named import math_html
 
 if TYPE_CHECKING:
     from .explain import Explanation, Step
@@ -42,9 +43,12 @@ the rest. 1,000 frames are about 1 MB; ``explain(root).to_text()`` lists every s
 
 TITLE_LIMIT = 200  # characters of the title shown
 
+SCALES = (0.5, 3.0)
+"""The bounds of the page's presentation scale (``to_html(scale=...)``, the page's Scale control, ``?scale=``)."""
+
 
 def to_html(explanation: Explanation, precision: int = 4, title: str = "Backpropagation, step by step", *,
-            max_diagram_nodes: int = DIAGRAM_NODES, max_frames: int = FRAMES) -> str:
+            max_diagram_nodes: int = DIAGRAM_NODES, max_frames: int = FRAMES, scale: float = 1.0) -> str:
     """The walkthrough page for ``explanation`` (from ``explain(root)``) as one HTML string.
 
     >>> from autograd_lite import Value, explain
@@ -53,12 +57,20 @@ def to_html(explanation: Explanation, precision: int = 4, title: str = "Backprop
 
     - ``max_diagram_nodes``: a graph with more nodes is not drawn (Graphviz would take minutes); the page says so.
     - ``max_frames``: at most this many step frames and forward-pass rows; the page counts the ones left out.
+    - ``scale``: the page's presentation scale (text and diagram), 0.5 to 3, for a projector; the page's Scale
+      control and ``?scale=1.5`` in its address change it too.
+
+    The diagram follows the current edge, panned and zoomed to read, where the whole graph would be too small
+    (a network); "Whole graph" / "Follow the step" (or the z key) switch between the two views.
 
     Without Graphviz's ``dot`` the page still works, with a note in place of the diagram.
     """
     for what, limit in (("max_diagram_nodes", max_diagram_nodes), ("max_frames", max_frames)):
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
             raise ValueError(f"to_html: {what} must be a whole number >= 0, got {limit!r}")
+    if (isinstance(scale, bool) or not isinstance(scale, (int, float))
+            or not SCALES[0] <= scale <= SCALES[1]):  # NaN fails the comparison too
+        raise ValueError(f"to_html: scale must be a number from {SCALES[0]:g} to {SCALES[1]:g}, got {scale!r:.40}")
     e = explanation
     num = lambda x: number(x, precision)
     index = {node: i for i, node in enumerate(topological_order(e.root))}  # the ids draw() gives the nodes
@@ -68,7 +80,8 @@ def to_html(explanation: Explanation, precision: int = 4, title: str = "Backprop
     if len(shown) < len(e.steps):
         frames += _left_out(len(e.steps) - len(shown), len(e.steps), "steps", "step frames")
     forward = "\n".join(
-        f"<tr><th>{_h(line.name)}</th><td>{'= ' + _h(line.expression) if line.expression else 'leaf'}</td>"
+        f"<tr><th>{e.named.name(line.node, 'html')}</th>"
+        f"<td>{'= ' + e.named.expression(line.node, 'html') if line.expression else 'leaf'}</td>"
         f"<td>= {num(line.value)}</td></tr>" for line in e.forward[:max_frames])
     forward_note = ""
     if len(e.forward) > max_frames:
@@ -76,11 +89,12 @@ def to_html(explanation: Explanation, precision: int = 4, title: str = "Backprop
     fills = {"%%TITLE%%": _h(labels.name(title, TITLE_LIMIT)),
              "%%SVG%%": _diagram(e, precision, len(index), max_diagram_nodes), "%%FRAMES%%": frames,
              "%%FORWARD%%": forward, "%%FORWARD_NOTE%%": forward_note, "%%ROOT%%": f"n{index[e.root]}",
-             "%%SEED%%": num(e.grads[e.root])}
+             "%%SEED%%": num(e.grads[e.root]), "%%SCALE%%": f"{float(scale):g}",
+             "%%CONSTANTS%%": " ".join(f"n{index[node]}" for node in e.constants)}
     return re.sub("|".join(fills), lambda m: fills[m.group(0)], page)
 
 
-def write_html(explanation: Explanation, path: str | os.PathLike, precision: int = 4) -> Path:
+def write_html(explanation: Explanation, path: str | os.PathLike, precision: int = 4, *, scale: float = 1.0) -> Path:
     """Write the walkthrough page to ``path`` (UTF-8) and return the path.
 
     >>> import os, tempfile; from autograd_lite import Value, explain
@@ -88,7 +102,7 @@ def write_html(explanation: Explanation, path: str | os.PathLike, precision: int
     'steps.html'
     """
     path = Path(path)
-    path.write_text(to_html(explanation, precision=precision), encoding="utf-8")
+    path.write_text(to_html(explanation, precision=precision, scale=scale), encoding="utf-8")
     return path
 
 
@@ -122,56 +136,50 @@ def _diagram(e: Explanation, precision: int, nodes: int, limit: int) -> str:
 
 def _frame(e: Explanation, s: Step, index: dict, precision: int) -> str:
     num = lambda x: number(x, precision)
-    root = e.names[e.root]
+    name = lambda node: e.named.operand(node, "html")
     i, j = index[s.node], index[s.input]
-    d = lambda top, bottom: f"∂{_h(top)}/∂{_h(bottom)}"
-    expression = _h(s.expression) if "(" in s.expression or " " not in s.expression else f"({_h(s.expression)})"
-    bindings = ", ".join(filter(None, [s.bindings, param_binding(s, num)]))
-    local = f"{d(s.name, s.input_name)} = ∂{_math(expression)}/∂{_math(_h(s.variable))} = {_math(_h(s.partial))}"
-    if bindings:
-        local += f"<br>with {_h(bindings)}"
+    d = lambda top, bottom: f"∂{name(top)}/∂{name(bottom)}"
+    local = f"{d(s.node, s.input)} = {e.named.formula(s.node, s.position, 'html')}"
     if s.skipped:  # backward never computes it (it could be inf here: log at 5e-324), so neither do we
-        local += f'<br><span class="skipped">{_h(SKIPPED.format(name=s.name))}</span>'
-        chain = f"skipped: {d(root, s.name)} = 0, so this edge adds nothing"
+        local += f'<br><span class="skipped">{_h(SKIPPED.format(name=e.named.name(s.node)))}</span>'
+        chain = f"skipped: {d(e.root, s.node)} = 0, so this edge adds nothing"
     else:
-        evaluated = _math(_h(s.evaluated)) + " = " if s.evaluated and s.evaluated != num(s.local) else ""
+        evaluated = math_html(_h(s.evaluated)) + " = " if s.evaluated and s.evaluated != num(s.local) else ""
         local += f'<br>= {evaluated}<span class="value">{num(s.local)}</span>'
-        chain = (f"{d(root, s.input_name)} += {d(root, s.name)} · {d(s.name, s.input_name)}<br>"
+        chain = (f"{d(e.root, s.input)} += {d(e.root, s.node)} · {d(s.node, s.input)}<br>"
                  f"= {num(s.upstream)} · {factor(s.local, precision)} = "
                  f'<span class="value">{num(s.contribution)}</span>')
     share = (f'<span class="final">{num(s.total)} — final ✓</span>' if s.final
              else f"{num(s.total)} so far ({s.count} of {s.users} contributions)")
+    slot = f' <span class="slot">(its {s.slot} operand)</span>' if s.slot else ""
     data = (f'data-edge="e{j}_{i}_{s.position}" data-op="n{i}op" data-out="e{i}" data-node="n{i}" data-input="n{j}" '
             f'data-total="{num(s.total)}" data-final="{"yes" if s.final else "no"}"')
+    node, node_html, input_html = s.node, e.named.name(s.node, "html"), e.named.name(s.input, "html")
     return f"""<section class="frame" {data}>
-  <h2>Step {s.index} of {len(e.steps)}: edge {_h(s.input_name)} → {_h(s.name)}</h2>
-  <p class="op">{_h(s.name)} = {_h(e.expression(s.node))}</p>
+  <h2>Step {s.index} of {len(e.steps)}: edge {input_html} → {node_html}{slot}</h2>
+  <p class="op">{node_html} = {e.named.expression(node, "html")}</p>
   <table>
     <tr><th>local derivative</th><td>{local}</td></tr>
-    <tr><th>upstream</th><td>{d(root, s.name)} = <span class="value">{num(s.upstream)}</span></td></tr>
+    <tr><th>upstream</th><td>{d(e.root, node)} = <span class="value">{num(s.upstream)}</span></td></tr>
     <tr><th>chain rule</th><td>{chain}</td></tr>
-    <tr><th>running total</th><td>{d(root, s.input_name)} = {share}</td></tr>
+    <tr><th>running total</th><td>{d(e.root, s.input)} = {share}</td></tr>
   </table>
-  <p class="why">{_why(s)}</p>
+  <p class="why">{_why(e, s)}</p>
 </section>"""
 
 
-def _why(s: Step) -> str:
+def _why(e: Explanation, s: Step) -> str:
     if s.skipped:
         return ("A node whose upstream gradient is exactly 0 (a ReLU that is off, a product with 0) is skipped by "
                 "backward(): 0 times any local derivative adds nothing, and that derivative need not even be finite "
                 "there.")
+    name, node = e.named.name(s.input, "html"), e.named.name(s.node, "html")
     if s.users > 1:
-        return (f"{_h(s.input_name)} feeds {s.users} operations, so its gradient is the sum of {s.users} "
-                "contributions (the multivariable chain rule).")
-    return f"{_h(s.input_name)} feeds only {_h(s.name)}, so this one contribution is its whole gradient."
-
-
-def _math(text: str) -> str:
-    """Plain formula text made readable: powers as superscripts, * as a centred dot."""
-    text = re.sub(r"\^\(([^()]*)\)", r"<sup>\1</sup>", text)
-    text = re.sub(r"\^(-?[\w.]+)", r"<sup>\1</sup>", text)
-    return text.replace("**", "^").replace(" * ", " · ")
+        slot = (f" This edge is its {s.slot} operand of {node}: each operand slot is an edge of its own, with its "
+                "own partial derivative.") if s.slot else ""
+        return (f"{fan_out(s, name)}, so its gradient is the sum of {s.users} contributions (the multivariable "
+                f"chain rule).{slot}")
+    return f"{name} feeds only {node}, so this one contribution is its whole gradient."
 
 
 def _h(text: object) -> str:
