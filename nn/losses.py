@@ -62,7 +62,9 @@ def _flatten(input: Outputs, target: Any, name: str) -> tuple[list[Value], list[
 
 
 def _mean(terms: list[Value]) -> Value:
-    return ag.sum(terms) * (1.0 / len(terms))
+    loss = ag.sum(terms) * (1.0 / len(terms))
+    loss.label = "C"  # the cost, the notes' mean of the examples' losses (note 001 eq. 9): pictures show C, not v6
+    return loss
 
 
 Target = float | Value

@@ -19,6 +19,7 @@ from typing import Any
 
 import graphviz
 
+from ..core.backprop import grad as fresh_gradients
 from ..core.engine import Value
 from .clusters import Clusters, LayerSummary, find_layers, layer_inputs
 from .collapsed_loss import LossReading, read_loss
@@ -29,17 +30,21 @@ from .labels import name as shown
 from .notation import network_caption, symbol
 
 FULL = 8  # matrices up to 8 x 8 are printed entry by entry; bigger ones as shape and summary
-LAYER, LOSS, MUTED = "#eef2ff", "#fef3c7", "#64748b"
+LAYER, LOSS, MUTED, WARN = "#eef2ff", "#fef3c7", "#64748b", "#b91c1c"
+STALE = 1e-9  # relative: a parameter's shown gradient further than this from root's true gradient is flagged
 
 
 def collapsed(root: Value, order: list[Value], clusters: Clusters, rankdir: str, precision: int,
               grad: Any | None) -> graphviz.Digraph:
     """One box per layer of the model in ``clusters``, then the loss box; ``grad`` is None without gradients."""
-    found = find_layers(order, clusters)
+    found = _weighted_sums_only(find_layers(order, clusters), clusters)
     if not found:
         raise ValueError("draw(collapse=True): none of the model's parameters is used in this graph")
     _own_activation(found, order)
     num = lambda x: number(x, precision)
+    warning = ""
+    if grad is not None:
+        grad, warning = _check_gradients(root, found, grad)
     samples = len(found[0].z[0])
     last = found[-1]
     reading = read_loss(root, last.a, samples, last.activation)
@@ -47,7 +52,8 @@ def collapsed(root: Value, order: list[Value], clusters: Clusters, rankdir: str,
     graph = new_graph(rankdir)
     graph.attr("node", fontsize="10")
     graph.attr("edge", fontsize="10")
-    graph.attr(label=f"<{network_caption('dot_html')}>", labelloc="b", labeljust="l", fontsize="10",
+    alert = f'<font color="{WARN}" point-size="12">{warning}</font><br align="left"/>' if warning else ""
+    graph.attr(label=f"<{alert}{network_caption('dot_html')}>", labelloc="b", labeljust="l", fontsize="10",
                fontcolor=MUTED)
     X = _transpose([[x.data for x in layer_inputs(z, clusters)] for z in found[0].z[0]])  # a^[0]: n_0 x m
     title = "input x = a^[0]" if samples == 1 else f"inputs X = A^[0], one column per example (m = {samples})"
@@ -63,6 +69,58 @@ def collapsed(root: Value, order: list[Value], clusters: Clusters, rankdir: str,
     what = "logits z^[L]" if reading.logits else "ŷ = a^[L]"
     graph.edge(previous, "loss", label=f"<{symbol(what.replace('L]', f'{len(found)}]'), 'dot_html')}>")
     return graph
+
+
+def _check_gradients(root: Value, found: list[LayerSummary], grad: Any) -> tuple[Any | None, str]:
+    """The gradients to draw, and a warning when they are not root's: no backward yet (every one 0: the rows are
+    left out) or ``.grad`` that holds more than this loss's gradient (backward run twice, or an earlier loss's
+    gradients never zeroed). The check is one fresh ``grad`` pass over the parameters."""
+    params, names = [], []  # names in note 001's: w_jk^[l] from node j of layer l-1 to node k of layer l
+    for ell, layer in enumerate(found, 1):
+        for k, (row, b) in enumerate(zip(layer.weights, layer.biases), 1):
+            params += [*row, b]
+            names += [f"w_{j}{k}^[{ell}]" for j in range(1, len(row) + 1)] + [f"b_{k}^[{ell}]"]
+    shown_grads = [grad(p) for p in params]
+    if grad(root) == 0.0 and not any(shown_grads):
+        return None, dot_html("no gradients: backward() has not run on this loss (call loss.backward()), so the "
+                              "∂L/∂W, ∂L/∂b and δ rows are left out")
+    true = [g.data for g in fresh_gradients(root, params)]
+    worst = max((abs(s - t) / (1.0 + abs(t)) for s, t in zip(shown_grads, true)), default=0.0)
+    if worst > STALE:
+        i = max(range(len(params)), key=lambda k: abs(shown_grads[k] - true[k]))
+        name = symbol(names[i], "dot_html")
+        return grad, (f"⚠ these gradients are not this loss's: {name}.grad = {number(shown_grads[i], 4)} but ∂L/∂"
+                      f"{name} = {number(true[i], 4)}. " + dot_html("Gradients add up over backward() calls: call "
+                                                                     "model.zero_grad() before loss.backward()."))
+    return grad, ""
+
+
+def _weighted_sums_only(found: list[LayerSummary], clusters: Clusters) -> list[LayerSummary]:
+    """Keep as a neuron's z only a weighted sum that uses all its weights and its bias: a penalty on the weights
+    (0.1 * sum of w^2) also makes "linear" nodes of the neuron, which were drawn as more examples (m = 3, X none)."""
+    kept = []
+    for layer in found:
+        for k, (zs, as_) in enumerate(zip(layer.z, layer.a)):
+            needed = set(layer.weights[k]) | ({layer.biases[k]} if k < len(layer.biases) else set())
+            keep = [i for i, z in enumerate(zs) if needed <= _sum_terms(z, clusters)]
+            layer.z[k], layer.a[k] = [zs[i] for i in keep], [as_[i] for i in keep]
+        if layer.z and all(layer.z) and len({len(zs) for zs in layer.z}) == 1:
+            kept.append(layer)
+    return kept
+
+
+def _sum_terms(z: Value, clusters: Clusters) -> set[Value]:
+    """The Values a weighted sum ``z`` is built from, walking back through its linear nodes only."""
+    seen: set[Value] = set()
+    stack = [z]
+    while stack:
+        node = stack.pop()
+        for x in node.inputs:
+            if x not in seen:
+                seen.add(x)
+                if x in clusters.linear:
+                    stack.append(x)
+    return seen
 
 
 def _own_activation(found: list[LayerSummary], order: list[Value]) -> None:
@@ -127,7 +185,7 @@ def _loss_box(root: Value, order: list[Value], reading: LossReading, last: Layer
     name = node_names(order)[root]
     batch = len(last.z[0]) > 1
     rows = [("formula", symbol(reading.formula, "dot_html")), ("cost", symbol(reading.cost, "dot_html")),
-            ("value", dot_html(f"C = {num(root.data)}" + (f"  (node {name})" if root.label else "")))]
+            ("value", dot_html(f"C = {num(root.data)}" + (f"  (node {name})" if root.label not in ("", "C") else "")))]
     if reading.logits:  # the loss's own squashing of the logits, so delta = ŷ - t can be read off
         z = [[v.data for v in per_neuron] for per_neuron in last.a]  # the loss's input: z of a linear layer
         softmax = reading.name.startswith("cross")
