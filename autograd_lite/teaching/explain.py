@@ -18,6 +18,7 @@ Renderers: ``to_text()`` (terminal), ``to_markdown()`` (LaTeX formulas, shown by
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 
@@ -223,6 +224,14 @@ class Explanation:
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
 
+    def _repr_html_(self) -> str | None:
+        """Jupyter: the walkthrough page (``to_html``) in a sandboxed iframe; past 200 steps, None (the Markdown)."""
+        if len(self.steps) > 200:
+            return None
+        return (f'<iframe srcdoc="{html.escape(self.to_html(), quote=True)}" sandbox="allow-scripts" '
+                'title="backpropagation, step by step" style="width:100%;height:640px;border:1px solid #e2e8f0">'
+                "</iframe>")
+
 
 def explain(root: Value, gradient: float = 1.0, *, constants: bool = False) -> Explanation:
     """The chain rule for ``root``, edge by edge in backward order (no ``.grad`` is changed).
@@ -279,7 +288,8 @@ def explain(root: Value, gradient: float = 1.0, *, constants: bool = False) -> E
         upstream = totals[node]
         # backward skips a node nothing flows back through (0 times any local derivative adds nothing), and
         # never computes its derivatives, which may be inf there (log at 5e-324): such a step shows no local value
-        partials, shares = (None,) * len(xs), (0.0,) * len(xs)
+        partials: tuple[float | None, ...] = (None,) * len(xs)
+        shares: tuple[float, ...] = (0.0,) * len(xs)
         if upstream != 0.0:
             partials, shares = _partials(node, op, xs, param, upstream, by_hand)
         variables = op.operand_names(len(xs))
