@@ -40,7 +40,8 @@ def main() -> None:
                                          encoding="utf-8")
     shutil.copy(ROOT / "demos" / "tour.ipynb", OUT / "tour.ipynb")
     (OUT / "mathjax-config.js").write_text(
-        "window.MathJax = {tex: {inlineMath: [['\\\\(', '\\\\)'], ['$', '$']], displayMath: [['\\\\[', '\\\\]'], ['$$', '$$']]}, "
+        "window.MathJax = {tex: {inlineMath: [['\\\\(', '\\\\)'], ['$', '$']], "
+        "displayMath: [['\\\\[', '\\\\]'], ['$$', '$$']]}, "
         "options: {processHtmlClass: 'arithmatex|jp-RenderedMarkdown|jp-RenderedHTMLCommon'}};\n", encoding="utf-8")
 
 
