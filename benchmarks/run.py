@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-NOT_SCRIPTS = {"run.py", "common.py", "workload.py"}  # helpers, not benchmarks
+NOT_SCRIPTS = {"run.py", "common.py", "workload.py", "numpy_calls.py"}  # helpers, not benchmarks
 
 
 def main(argv: list[str]) -> int:

@@ -136,3 +136,58 @@ def pytorch(torch: Any) -> Callable[..., Step]:
         return step
 
     return make
+
+
+def compiled_held(width: int, X: np.ndarray, y: np.ndarray, weights: list[float], steps: int) -> Step:
+    """The compiled tape with its parameters held as one vector (``tape.hold_parameters()``): SGD on the vector,
+    no ``p.data`` read or written per step (the Values get the numbers when the hold is released)."""
+    model = nn.MLP(2, [width, width, 1])
+    params = model.parameters()
+    for p, w in zip(params, weights, strict=True):
+        p.data = w
+
+    def loss(x1: ag.Value, x2: ag.Value, t: ag.Value) -> ag.Value:
+        return (1 + -t * model([x1, x2])).relu() + ALPHA * sum(p * p for p in params)
+
+    tape = ag.compile(loss, [0.0, 0.0, 1.0], parameters=params)
+    held = tape.hold_parameters()
+    x1, x2, t = X[:, 0].copy(), X[:, 1].copy(), np.asarray(y, dtype=float)
+
+    def step(k: int) -> float:
+        value, grads = tape.value_and_grad(x1, x2, t)
+        held.vector -= (1.0 - 0.9 * k / steps) * grads
+        return value
+
+    return step
+
+
+def jax_jit(jax: Any) -> Callable[..., Step]:
+    """The closed form's math as a JAX function, differentiated by ``jax.value_and_grad`` and compiled with
+    ``jax.jit`` (float64 on the CPU), the SGD update inside the compiled function."""
+    jnp = jax.numpy
+
+    def make(width: int, X: np.ndarray, y: np.ndarray, weights: list[float], steps: int) -> Step:
+        params = [jnp.asarray(a) for W, b in layers_of(width, weights) for a in (W, b)]
+        a0, t = jnp.asarray(X.T), jnp.asarray(np.asarray(y, dtype=float))
+
+        def loss_of(params: list) -> Any:
+            W1, b1, W2, b2, W3, b3 = params
+            a1 = jnp.maximum(W1 @ a0 + b1[:, None], 0.0)
+            a2 = jnp.maximum(W2 @ a1 + b2[:, None], 0.0)
+            s = (W3 @ a2)[0] + b3[0]
+            return jnp.maximum(1.0 - t * s, 0.0).mean() + ALPHA * sum((p * p).sum() for p in params)
+
+        @jax.jit
+        def update(params: list, learning_rate: float) -> tuple:
+            loss, grads = jax.value_and_grad(loss_of)(params)
+            return loss, [p - learning_rate * g for p, g in zip(params, grads)]
+
+        state = {"params": params}
+
+        def step(k: int) -> float:
+            loss, state["params"] = update(state["params"], 1.0 - 0.9 * k / steps)
+            return float(loss)  # waits for the result
+
+        return step
+
+    return make

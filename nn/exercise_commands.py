@@ -189,9 +189,15 @@ def set_of(folder: Path) -> ExerciseSet:
         ops = marker.get("ops") or None
         if ops is not None and (not isinstance(ops, list) or len(ops) > len(EXERCISE_OPS)):
             raise ValueError("ops must be a short list of op names")
-        return make_set(marker.get("seed"), marker.get("count"), marker.get("kind"), ops)
+        made = make_set(marker.get("seed"), marker.get("count"), marker.get("kind"), ops)
     except ValueError as error:
         raise UsageError(f"{shorten(folder / MARKER, PATH_ECHO)}: {error}") from None
+    recorded = marker.get("sha256")
+    sheet = hashlib.sha256(sheet_markdown(made).encode("utf-8")).hexdigest()
+    if not isinstance(recorded, dict) or recorded.get("sheet.md") != sheet:  # an edited seed grades another set
+        raise UsageError(f"{shorten(folder / MARKER, PATH_ECHO)}: its seed, count, kind and ops do not make the "
+                         "sheet it records (was the marker edited?); write the set again with autograd-lite exercises")
+    return made
 
 
 # --- grade --------------------------------------------------------------------------------------------------

@@ -35,8 +35,8 @@ def summary_html(history: Any) -> str:
     if accuracy:
         rows.append(("accuracy", f"{_number(accuracy[0])} → {_number(accuracy[-1])}"))
     table = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(name)}</th>"
-                    f"<td>{html.escape(value)}</td></tr>" for name, value in rows)
-    return (f"<div style='display:flex;gap:1.5em;align-items:center'><table>{table}</table>"
+                    f"<td style='white-space:nowrap'>{html.escape(value)}</td></tr>" for name, value in rows)
+    return (f"<div style='display:flex;flex-wrap:wrap;gap:1em 1.5em;align-items:center'><table>{table}</table>"
             f"{loss_curve(losses)}</div>"
             "<p style='font-size:smaller'>fit(..., record=True) keeps a snapshot per epoch and shows the "
             "training player here instead</p>")
@@ -59,7 +59,8 @@ def loss_curve(losses: Sequence[float]) -> str:
     span, last = (high - low) or 1.0, max(len(losses) - 1, 1)
     points = " ".join(f"{PAD + (WIDTH - 2 * PAD) * i / last:.1f},{PAD + (HEIGHT - 2 * PAD) * (high - v) / span:.1f}"
                       for i, v in finite)
-    return (f"<svg xmlns='http://www.w3.org/2000/svg' width='{WIDTH}' height='{HEIGHT}' role='img' "
+    return (f"<svg xmlns='http://www.w3.org/2000/svg' width='{WIDTH}' height='{HEIGHT}' "
+            f"viewBox='0 0 {WIDTH} {HEIGHT}' style='max-width:100%;height:auto' role='img' "
             f"aria-label='training loss by epoch, from {_number(losses[0])} to {_number(losses[-1])}'>"
             f"<rect width='{WIDTH}' height='{HEIGHT}' fill='#f8fafc' stroke='#e2e8f0'/>"
             f"<polyline points='{points}' fill='none' stroke='#2563eb' stroke-width='1.5'/>"

@@ -300,8 +300,9 @@ class _Builder:
         n_next = len(self.run.z[ell])
         step1 = Step(f"Layer {ell}, backward: (W^[{up}])^T delta^[{up}], the gradient reaching a^[{ell}]", lhs, wtd,
                      [self.weights(up, transpose=True), delta_up],
-                     f"entry k sums W_jk delta_j^[{up}] over the {n_next} neuron{'s' if n_next > 1 else ''} of "
-                     f"layer {up} that a_k^[{ell}] feeds (note 001 eq. 21c's sum; {TRANSPOSE_NOTE})",
+                     f"entry k sums w_kj^[{up}] delta_j^[{up}] over the {n_next} neuron{'s' if n_next > 1 else ''} "
+                     f"j of layer {up} that a_k^[{ell}] feeds, w_kj^[{up}] (from node k to node j) being entry (j, k) "
+                     f"of W^[{up}] (note 001 eq. 21c's sum; {TRANSPOSE_NOTE})",
                      phase="backward", layer=ell)
         name = self.run.model.layers[ell - 1].activation
         gp = self.g_prime(ell)

@@ -163,10 +163,13 @@ def _loss_name(loss: Any) -> str:
 def _inputs(model: Any, x: Any) -> tuple[np.ndarray, bool]:
     """X as rows of examples (m, n_in) and whether one vector was given."""
     try:
+        kind = np.asarray(x).dtype.kind  # b: True/False are not inputs (a slip, as everywhere else in nn)
         X = np.asarray(x, dtype=float)
     except (TypeError, ValueError):
+        kind, X = "O", None
+    if kind not in "iuf" or X is None:
         raise ValueError(f"explain_layers: X must be a list of numbers (one example) or a list of rows "
-                         f"(a batch), got {type(x).__name__}") from None
+                         f"(a batch), got {type(x).__name__}{' of booleans' if kind == 'b' else ''}") from None
     if X.ndim not in (1, 2) or X.size == 0:
         raise ValueError(f"explain_layers: X must be one example (n_in,) or a batch of rows (m, n_in), "
                          f"got shape {X.shape}")
@@ -190,10 +193,17 @@ def _targets(target: Any, m: int, n_out: int, loss: str, single: bool) -> np.nda
         if len(k) != m or k.min() < 0 or k.max() >= n_out:
             raise ValueError(f"explain_layers: target must be {m} class index(es) in [0, {n_out}), got {k.tolist()}")
         return np.eye(n_out)[k]
+    if loss == "cross_entropy" and given.ndim == (0 if single else 1) and n_out > 1:
+        raise ValueError(f"explain_layers: a class index must be a whole number in [0, {n_out}) (or give one-hot "
+                         f"rows), got {target!r:.60}")
+    if np.asarray(target).dtype.kind == "b":
+        raise ValueError("explain_layers: target must be numbers, got booleans")
     try:
         T = np.asarray(target, dtype=float)
     except (TypeError, ValueError):
         raise ValueError(f"explain_layers: target must be numbers, got {type(target).__name__}") from None
+    if single and T.shape == () and n_out == 1:  # one example, one output: t = 2 as well as [2]
+        T = T.reshape(1)
     if single and T.shape != (n_out,):
         raise ValueError(f"explain_layers: target must hold {n_out} numbers, got shape {np.shape(target)}")
     if single:

@@ -111,9 +111,11 @@ class Recording:
         if self._model is None or taken >= len(self.planned) or self.planned[taken] != epoch:
             return
         weights = [(W.copy(), b.copy()) for W, b in self._model.to_numpy()]
-        if all(np.isfinite(W).all() and np.isfinite(b).all() for W, b in weights):
-            grads, delta, probe_loss = gradients(weights, self._probe, self.activation, self.output_activation,
-                                                 self._loss_fn)
+        finite = all(np.isfinite(W).all() and np.isfinite(b).all() for W, b in weights)
+        if finite:  # finite weights can still overflow z on the probe rows (a diverging run): None then
+            computed = gradients(weights, self._probe, self.activation, self.output_activation, self._loss_fn)
+        if finite and computed is not None:
+            grads, delta, probe_loss = computed
             board = None if self._points is None else self._boundary(weights)
         else:  # training diverged: the weights are kept, nothing can be computed from them
             grads = [(np.full(W.shape, np.nan), np.full(b.shape, np.nan)) for W, b in weights]
@@ -179,8 +181,9 @@ def start_recording(recorder: Recorder | bool, model: Any, X: np.ndarray, y: np.
 
 
 def gradients(weights: list[tuple[np.ndarray, np.ndarray]], probe: tuple[np.ndarray, Any], hidden: str,
-              output: str, loss_fn: Any) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[np.ndarray], float]:
+              output: str, loss_fn: Any) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[np.ndarray], float] | None:
     """(per-layer (dC/dW, dC/db), per-layer mean |delta| per neuron, C) over the probe rows; see the module docstring.
+    None when a z^l overflows (finite weights of a diverging run): nothing can be computed from them.
 
     >>> import nn; W = [(np.array([[2.0]]), np.array([0.0]))]
     >>> grads, delta, C = gradients(W, (np.array([[1.0]]), [1.0]), "relu", "linear", nn.mse_loss)
@@ -188,13 +191,19 @@ def gradients(weights: list[tuple[np.ndarray, np.ndarray]], probe: tuple[np.ndar
     ([[2.0]], [2.0], 1.0)
     """
     X, targets = probe
-    z, a = reference.forward(weights, X.T, hidden, "linear")  # z^l = W^l a^{l-1} + b^l, examples as columns
+    with np.errstate(over="ignore", invalid="ignore"):
+        z, a = reference.forward(weights, X.T, hidden, "linear")  # z^l = W^l a^{l-1} + b^l, examples as columns
+    if not all(np.isfinite(z_l).all() for z_l in z):
+        return None
     m, n_out = X.shape[0], z[-1].shape[0]
     with ag.enable_grad():  # the loss as fit computes it, on Values for z^L: dC/dz^L from the engine
         z_out = [[Value(float(v)) for v in column] for column in z[-1].T]
         outs = [activate(output, column) for column in z_out]
-        C = loss_fn([o[0] if n_out == 1 else o for o in outs], targets)
-        dC_dz = ag.grad(C, [v for column in z_out for v in column])
+        try:
+            C = loss_fn([o[0] if n_out == 1 else o for o in outs], targets)
+            dC_dz = ag.grad(C, [v for column in z_out for v in column])
+        except ArithmeticError:  # an overflowing loss (exp of a huge z)
+            return None
     delta = m * np.array([g.data for g in dC_dz]).reshape(m, n_out).T  # each example's dL/dz^L
     deltas = [delta]
     for i in range(len(weights) - 2, -1, -1):

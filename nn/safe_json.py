@@ -26,6 +26,7 @@ message can name the entry that holds one.
 from __future__ import annotations
 
 import codecs
+import errno
 import json
 import os
 import stat
@@ -95,6 +96,8 @@ def open_for_reading(path: str | os.PathLike) -> BinaryIO:
     try:
         mode = os.fstat(fd).st_mode
         _refuse_blocking(mode)
+        if stat.S_ISDIR(mode):  # os.fdopen would raise IsADirectoryError naming the descriptor (3), not the path
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
         if not stat.S_ISREG(mode) and hasattr(os, "O_NONBLOCK"):
             os.set_blocking(fd, True)  # a device reads as it always has
         return os.fdopen(fd, "rb")

@@ -53,6 +53,9 @@ def browser(tmp_path_factory):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=driver_path), options=options)
+    inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")  # the window's frame takes some
+    driver.set_window_size(1280 + 1280 - inner[0], 720 + 720 - inner[1])
+    assert driver.execute_script("return [window.innerWidth, window.innerHeight]") == [1280, 720]
     yield driver
     driver.quit()
 

@@ -10,6 +10,8 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 from autograd_lite import draw
@@ -179,3 +181,113 @@ def test_the_index_convention_is_printed_once():
     model, _, loss = network(nn.mse_loss, 1)
     source = draw(loss, model=model, collapse=True).source
     assert source.count("(notes 003/004)") == 1 and "W is the transpose)" in source
+
+
+# --- found by the tester: the picture labelled .grad as dL/dW even when it was not this loss's gradient ----------
+def _two_three_one_loss(x=(1.0, 2.0)):
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+    return model, nn.half_squared_error([model(list(x))], [0.5])
+
+
+def _caption(graph) -> str:
+    """The picture's caption (the graph's own label, at the bottom)."""
+    return next(line for line in graph.source.splitlines() if "label=<" in line and "shape=plaintext" not in line
+                and "->" not in line)
+
+
+def _grad_rows(graph):
+    return [k for box in boxes(graph).values() for k in box if k.startswith(("∂L/∂W", "∂L/∂b", "δ"))]
+
+
+def test_before_backward_the_gradient_rows_are_left_out_and_said_why():
+    model, loss = _two_three_one_loss()
+    graph = draw(loss, model=model, collapse=True)
+    assert "backward() has not run on this loss" in _caption(graph)
+    assert _grad_rows(graph) == []  # no row of zeros claiming dL/dW = 0
+
+
+def test_gradients_accumulated_over_two_backward_calls_are_flagged():
+    model, loss = _two_three_one_loss()
+    loss.backward()
+    clean = draw(loss, model=model, collapse=True)
+    assert "⚠" not in _caption(clean) and len(_grad_rows(clean)) == 6
+    loss.backward()  # every .grad is now twice dL/d.
+    doubled = draw(loss, model=model, collapse=True)
+    caption = _caption(doubled)
+    assert "these gradients are not this loss's" in caption and "zero_grad()" in caption
+    b2 = model.layers[1].neurons[0].b.grad  # the output bias: its gradient is the largest, so it is the one named
+    assert f".grad = {b2:.4g} but ∂L/∂b<SUB>1</SUB><SUP>[2]</SUP> = {b2 / 2:.4g}" in caption
+
+
+def test_an_earlier_losss_gradients_are_flagged_and_zero_grad_clears_the_flag():
+    model, loss = _two_three_one_loss()
+    loss.backward()
+    other = nn.half_squared_error([model([0.0, 1.0])], [0.5])
+    other.backward()  # .grad = dL1/dp + dL2/dp: not other's gradient
+    assert "⚠" in _caption(draw(other, model=model, collapse=True))
+    model.zero_grad()
+    other.backward()
+    assert "⚠" not in _caption(draw(other, model=model, collapse=True))
+
+
+def test_a_penalty_on_the_weights_is_part_of_the_loss_not_a_stale_gradient():
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+    penalty = sum(w * w for neuron in model.layers[0].neurons for w in neuron.w)
+    loss = nn.half_squared_error([model([1.0, 2.0])], [0.5]) + 0.1 * penalty
+    loss.backward()
+    graph = draw(loss, model=model, collapse=True)
+    assert "⚠" not in _caption(graph) and len(_grad_rows(graph)) == 6
+
+
+def test_a_penalty_on_the_weights_is_not_drawn_as_more_examples():
+    """0.1 * sum(w^2) made "linear" nodes of each layer-1 neuron: the view drew m = 3 examples, X = (none)."""
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+    penalty = sum(w * w for neuron in model.layers[0].neurons for w in neuron.w)
+    loss = nn.half_squared_error([model([1.0, 2.0])], [0.5]) + 0.1 * penalty
+    loss.backward()
+    found = boxes(draw(loss, model=model, collapse=True))
+    assert row(found["inputs"], "x") == [[1.0], [2.0]]  # one example: x = a^[0]
+    # the loss is not only the half squared error, and dL/dW^[1] is not delta^[1] x^T alone: both said
+    assert found["loss"]["title"] == "loss: half squared error (the notes) + other terms"
+    assert "13 ops that do not use ŷ" in found["loss"]["+ other terms"]
+    dW1 = row(found["layer0"], "∂L/∂W[1]")
+    assert "+ the loss's other terms" in next(k for k in found["layer0"] if k.startswith("∂L/∂W[1]"))
+    W1 = model.to_numpy()[0][0]
+    delta1 = np.array(row(found["layer0"], "δ[1]")).ravel()
+    assert close(dW1, np.outer(delta1, [1.0, 2.0]) + 0.2 * W1, rel=2e-3, tol=1e-4)  # delta x^T + d(0.1 w^2)/dw
+    trace = model.trace([1.0, 2.0])
+    assert close(row(found["layer0"], "z[1]"), [[z.data] for z in trace.z[0]], rel=1e-3)
+    assert close(row(found["layer1"], "δ[2]"), [[trace.a[-1][0].data - 0.5]], rel=1e-3)  # y - t
+
+
+LOSSES = {"mse": (nn.mse_loss, "linear"), "half": (nn.half_squared_error, "linear"),
+          "logits": (nn.binary_cross_entropy_with_logits, "linear"), "bce": (nn.binary_cross_entropy, "sigmoid")}
+
+
+@settings(max_examples=25, deadline=None)
+@given(widths=st.lists(st.integers(1, 3), min_size=1, max_size=2), loss=st.sampled_from(sorted(LOSSES)),
+       m=st.integers(1, 3), penalty=st.booleans(), seed=st.integers(0, 50), twice=st.booleans())
+def test_any_small_network_is_drawn_with_its_own_gradients_or_flagged(widths, loss, m, penalty, seed, twice):
+    """Any small MLP, loss, batch size, with or without a penalty on the weights: one column per example, every
+    delta entry the engine's, and a warning exactly when .grad is not this loss's gradient (backward twice)."""
+    fn, output = LOSSES[loss]
+    model = nn.MLP(2, [*widths, 1], activation="tanh", output_activation=output, seed=seed)
+    X = [[0.5 * (i + 1), -1.0 + i] for i in range(m)]
+    traces = [model.trace(x) for x in X]
+    C = fn([t.a[-1][0] for t in traces], [0.25 * (i % 2) + 0.5 for i in range(m)])
+    if penalty:  # a term the layers' sums do not make: it must not be drawn as more examples
+        C = C + 0.01 * sum(w * w for neuron in model.layers[0].neurons for w in neuron.w)
+    C.backward()
+    if twice:
+        C.backward()
+    graph = draw(C, model=model, collapse=True)
+    found = boxes(graph)
+    assert ("⚠" in _caption(graph)) == twice
+    assert found["loss"]["title"].endswith(" + other terms") == penalty  # a penalty is said, nothing else is
+    assert any(k.endswith("+ the loss's other terms") for k in found["layer0"]) == penalty
+    assert not any(k.endswith("+ the loss's other terms") for k in found[f"layer{len(widths)}"])  # not penalised
+    assert len([k for k in found if k.startswith("layer")]) == len(widths) + 1
+    for ell, width in enumerate([*widths, 1], 1):
+        z_rows = row(found[f"layer{ell - 1}"], f"{'z' if m == 1 else 'Z'}[{ell}]")
+        assert np.shape(z_rows) == (width, m)  # one column per example, whatever else the loss holds
+        assert close(z_rows, [[t.z[ell - 1][k].data for t in traces] for k in range(width)], rel=1e-3, tol=1e-3)

@@ -282,3 +282,15 @@ def test_a_loss_on_logits_keeps_its_ops_out_of_the_output_neuron():
     loss = nn.binary_cross_entropy(model([1.0, -1.0]), 1.0)
     clusters = Clusters.infer(topological_order(loss), model)
     assert sorted(clusters.of[v] for v in clusters.of if v.op == "sigmoid") == ["layers.1.neurons.0"]
+
+
+def test_a_weight_penalty_stays_out_of_the_neurons():
+    """w * w reads parameters only: it is a penalty term, not a neuron's weighted sum (the tester's find)."""
+    import autograd_lite as ag
+
+    model = nn.MLP(2, [3, 1], seed=0)
+    loss = nn.mse_loss(model([1.0, -1.0]), 1.0) + 0.1 * ag.sum([w * w for w in model.parameters()])
+    clusters = Clusters.infer(topological_order(loss), model)
+    penalty = [v for v in topological_order(loss) if v.op == "mul" and all(x in clusters.params for x in v.inputs)]
+    assert len(penalty) == len(model.parameters()) and not any(v in clusters.of for v in penalty)
+    assert len([v for v in clusters.of if v.op == "dot"]) == 4  # every neuron's own weighted sum is still in its box

@@ -221,3 +221,37 @@ def test_a_student_who_rounds_as_told_is_graded_right(seed):
     s = make_set(seed, 60, "network")
     result = grade(s, {q.key: by_hand_network(q.exercise) for q in s.questions})
     assert result.right == result.asked, result.table()
+
+
+# --- found by the tester: a directory given as the answers file crashed with a traceback -------------------------
+def test_a_directory_as_the_answers_file_is_one_line_naming_it(exercise_dir, tmp_path, capsys):
+    folder, _ = exercise_dir
+    code = main(["grade", str(folder), str(folder)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.strip() == f"autograd-lite grade: error: {folder}: Is a directory"
+    assert "Traceback" not in err
+
+
+def test_nn_load_of_a_directory_names_the_directory(tmp_path):
+    import nn
+
+    with pytest.raises(IsADirectoryError) as caught:
+        nn.load(tmp_path, nn.MLP(2, [1]))
+    assert caught.value.filename == str(tmp_path)
+
+
+@pytest.mark.parametrize("edit", [{"seed": 2}, {"count": 2}, {"kind": "network", "ops": None}, {"ops": ["add", "mul"]},
+                                  {"sha256": {}}, {"sha256": None}], ids=str)
+def test_a_marker_edited_to_another_set_is_refused_not_graded(tmp_path, capsys, edit):
+    """Found by the tester: the marker's seed changed from 1 to 2 graded the answers against another set's
+    questions (the sheet in the folder still seed 1's) without a word."""
+    folder = tmp_path / "set"
+    assert main(["exercises", "--seed", "1", "--count", "3", "-o", str(folder)]) == 0
+    capsys.readouterr()
+    answers = str(folder / "answers.json")
+    assert main(["grade", str(folder), answers]) == 1  # the untouched set grades (nothing answered yet)
+    marker = json.loads((folder / MARKER).read_text())
+    (folder / MARKER).write_text(json.dumps(marker | edit))
+    assert main(["grade", str(folder), answers]) == 2
+    assert "do not make the sheet it records" in capsys.readouterr().err

@@ -383,3 +383,14 @@ def test_the_scale_is_bounded(scale):
     with pytest.raises(ValueError, match="scale must be a number from 0.5 to 3"):
         to_html(small_explanation(), scale=scale)
     assert 'data-scale="2.5"' in to_html(small_explanation(), scale=2.5)
+
+
+def test_two_nodes_with_one_label_are_told_apart():
+    """Two leaves both labelled "x" are two variables: each step names the one it means (the tester's find)."""
+    from autograd_lite import Value, explain
+
+    x1, x2 = Value(2.0, label="x"), Value(5.0, label="x")
+    e = explain(x1 * x2)
+    assert e.names[x1] == "x" and e.names[x2] == "x (2)"
+    assert [s.input_name for s in e.steps] == ["x", "x (2)"]
+    assert "dv1/dx = 5, dv1/d(x (2)) = 2" in e.to_text()

@@ -203,3 +203,54 @@ def test_bad_input_and_bounds():
         explain_layers(nn.MLP(2, [2] * 9, seed=0), [1.0, 2.0], [0.0, 0.0])
     with pytest.raises(ValueError, match="finite"):
         explain_layers(model, [float("nan"), 1.0], [1.0])
+
+
+# --- found by the tester -----------------------------------------------------------------------------------------
+def _two_three_one():
+    return nn.MLP(2, [3, 1], activation="tanh", seed=0)
+
+
+def test_one_output_takes_a_plain_number_as_its_target():
+    """Note 002 writes t = 2, not t = [2]: a scalar target of a one-output network is that number."""
+    plain = explain_layers(_two_three_one(), [1.0, 2.0], 0.5, loss="half_squared_error")
+    listed = explain_layers(_two_three_one(), [1.0, 2.0], [0.5], loss="half_squared_error")
+    for a, b in zip(plain.layers, listed.layers):
+        np.testing.assert_array_equal(a.delta_engine, b.delta_engine)
+    y = plain.model.trace([1.0, 2.0]).a[-1][0].data
+    assert plain.layers[0].index == 2 and plain.layers[0].delta_engine.ravel()[0] == pytest.approx(y - 0.5)
+    with pytest.raises(ValueError, match="target must hold 3 numbers"):  # several outputs still need them all
+        explain_layers(nn.MLP(2, [3], seed=0), [1.0, 2.0], 0.5)
+
+
+@pytest.mark.parametrize("x, message", [([True, False], "of booleans"), ([[True, False]], "of booleans"),
+                                        ("12", "list of numbers"), ([[1.0, 2.0], [1.0]], "list of numbers")])
+def test_inputs_that_are_not_numbers_are_named(x, message):
+    with pytest.raises(ValueError, match=message):
+        explain_layers(_two_three_one(), x, [0.5])
+
+
+def test_a_class_index_that_is_not_whole_is_named():
+    model = nn.MLP(2, [3, 3], output_activation="softmax", seed=0)
+    with pytest.raises(ValueError, match="class index must be a whole number"):
+        explain_layers(model, [1.0, 2.0], 1.5, loss="cross_entropy")
+    with pytest.raises(ValueError, match="class index must be a whole number"):
+        explain_layers(model, [[1.0, 2.0], [0.0, 1.0]], [0.5, 2.0], loss="cross_entropy")
+    with pytest.raises(ValueError, match="booleans"):
+        explain_layers(_two_three_one(), [1.0, 2.0], [True])
+
+
+def test_the_back_step_names_its_sum_as_note_001_does():
+    """Note 001 eq. 21c sums dL/dz_j^[l+1] w_kj^[l+1] (w_kj: from node k of layer l to node j of layer l+1); the
+    walkthrough said "W_jk", a matrix entry a student holding note 001 reads as the weight from j to k."""
+    view = explain_layers(nn.MLP(2, [3, 2], activation="tanh", seed=0), [1.0, 2.0], [0.5, -0.5])
+    text = view.to_text()
+    assert "entry k sums w_kj^[2] delta_j^[2] over the 2 neurons j of layer 2" in text
+    assert "w_kj^[2] (from node k to node j) being entry (j, k) of W^[2]" in text
+    assert "W_jk" not in text
+    model = view.model
+    W2 = model.to_numpy()[1][0]
+    by_index = {layer.index: layer for layer in view.layers}
+    delta2 = by_index[2].delta_engine.ravel()
+    back = by_index[1].back_engine.ravel()
+    for k in range(3):  # entry k = sum_j w_kj^[2] delta_j^[2], w_kj^[2] = W^[2][j, k]
+        assert back[k] == pytest.approx(sum(W2[j, k] * delta2[j] for j in range(2)), rel=1e-12)

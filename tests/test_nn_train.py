@@ -116,6 +116,11 @@ def test_bad_arguments_raise_clear_errors(kwargs, message):
         nn.fit(nn.MLP(2, [2, 1], seed=0), args.pop("X"), args.pop("y"), progress=False, **args)
 
 
+def test_a_model_that_cannot_be_called_is_refused_by_name():
+    with pytest.raises(TypeError, match="fit: model must be callable on one example, got Module"):
+        nn.fit(nn.Module(), np.zeros((4, 2)), np.zeros(4), loss="mse", progress=False)
+
+
 def test_multi_output_regression_and_multi_label_targets():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(12, 2))

@@ -91,7 +91,7 @@ def test_a_recorded_history_is_the_player_and_an_unrecorded_one_its_figures():
     cell = plain._repr_html_()
     assert "<iframe" not in cell and "<script" not in cell and "<style" not in cell
     assert [t for t, _ in tags_of(cell)].count("polyline") == 1
-    cells = re.findall(r"<td>([^<]*)</td>", cell)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", cell)
     assert cells == ["5", f"{plain.loss[0]:.4g} → {plain.loss[-1]:.4g}",
                      f"{plain.accuracy[0]:.4g} → {plain.accuracy[-1]:.4g}"]
     regression = nn.fit(nn.MLP(1, [1], seed=0), [[0.0], [1.0]], [0.0, 2.0], loss="mse", epochs=2, progress=False)

@@ -243,3 +243,32 @@ def test_train_command_checks_the_player_path_before_training(tmp_path, capsys):
     (tmp_path / "folder.html").mkdir()
     assert main(["train", "xor", "--player", str(tmp_path / "folder.html")]) == 1
     assert "is a directory" in capsys.readouterr().err
+
+
+# --- found by the tester: a diverging run crashed inside the recorder ("Value(data) must be a finite number") ----
+def test_finite_weights_whose_z_overflows_give_no_gradients_instead_of_a_crash():
+    from nn.recording import gradients
+
+    huge = [(np.array([[1e200, 1e200]]), np.array([0.0])), (np.array([[1e200]]), np.array([0.0]))]
+    probe = (np.array([[1e200, 1e200]]), [1.0])
+    assert gradients(huge, probe, "relu", "linear", nn.mse_loss) is None  # z^[2] = 1e200 * 2e400 = inf
+    fine = [(np.array([[2.0, 0.0]]), np.array([0.0])), (np.array([[1.0]]), np.array([0.0]))]
+    grads, _, C = gradients(fine, (np.array([[1.0, 5.0]]), [1.0]), "relu", "linear", nn.mse_loss)
+    assert C == 1.0 and grads[1][0].tolist() == [[4.0]]  # y = 2: dC/dy = 2 (y - t) = 2, dC/dw^[2] = 2 a^[1] = 4
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_diverging_fit_fails_the_same_with_and_without_recording(compiled):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 2)) * 100, rng.integers(0, 2, size=40) * 100.0
+
+    def run(record):
+        model = nn.MLP(2, [4, 1], seed=0)
+        nn.fit(model, X, y, loss="mse", optimizer=nn.SGD(model.parameters(), lr=10.0), epochs=6, progress=False,
+               compiled=compiled, record=record)
+
+    with pytest.raises(OverflowError) as plain:
+        run(False)
+    with pytest.raises(OverflowError) as recorded:  # the engine's own error, not the recorder's
+        run(True)
+    assert str(recorded.value) == str(plain.value)

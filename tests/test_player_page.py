@@ -198,3 +198,41 @@ def test_other_runs_give_working_pages(browser, tmp_path, case):
         assert js(browser, "return document.getElementById('accuracy-curve') === null") is True  # no accuracy
         assert not browser.find_element("id", "acc-legend").is_displayed()
     assert console_errors(browser) == []
+
+
+def _axis_labels(driver) -> list[str]:
+    return js(driver, "return [...document.querySelectorAll('#curves text')].map((t) => t.textContent)")
+
+
+def _clipped(driver) -> list[str]:
+    """The curve labels that stick out of the curves' SVG (the loss axis label was cut: "00e-12")."""
+    return js(driver, """const box = document.getElementById('curves').getBoundingClientRect();
+        return [...document.querySelectorAll('#curves text')].filter((t) => {
+            const r = t.getBoundingClientRect(); return r.left < box.left - 0.5 || r.right > box.right + 0.5;
+        }).map((t) => t.textContent);""")
+
+
+@pytest.mark.parametrize("case", ["no epochs", "large loss", "negative loss"])
+def test_the_loss_axis_is_labelled_readably(browser, tmp_path, case):
+    """Found by the tester: with epochs=0 the loss axis read "00e-12" (1e-12, cut at the left edge); a loss in the
+    hundred thousands was cut the same way; a loss below 0 was drawn under the axis."""
+    X, y = nn.datasets.make_moons(30, seed=0)
+    y = y.astype(float)
+    loss = {"no epochs": "mse", "large loss": "mse", "negative loss": lambda p, t: nn.mse_loss(p, t) - 5.0}[case]
+    scale = 1000.0 if case == "large loss" else 1.0
+    history = nn.fit(nn.MLP(2, [4, 1], seed=0), X * scale, y * scale, loss=loss,
+                     epochs=0 if case == "no epochs" else 4, progress=False, record=True)
+    open_page(browser, write_player(history, tmp_path / "p.html"))
+    labels = _axis_labels(browser)
+    assert _clipped(browser) == [] and not any("e-12" in text for text in labels)
+    if case == "no epochs":
+        assert "no epoch trained yet: no loss to plot" in labels
+    else:
+        top = max(v for v in history.loss)
+        bottom = min(0.0, *history.loss)
+        assert float(labels[0]) == pytest.approx(top, rel=0.05) and float(labels[1]) == pytest.approx(bottom, rel=0.05,
+                                                                                                    abs=1e-9)
+        ys = js(browser, "return document.getElementById('loss-curve').getAttribute('d')")
+        heights = [float(point.split(",")[1]) for point in ys.replace("M", "L").split("L") if point]
+        assert all(10 - 0.5 <= h <= 190 - 26 + 0.5 for h in heights)  # inside the plot, not under the axis
+    assert console_errors(browser) == []

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import console_errors
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 from nn import reference
@@ -139,3 +141,29 @@ def test_the_loss_names_mean_what_they_mean_in_explain_layers():
     logits = nn.quiz(hand_network(), x, [1.0], loss="bce_with_logits")  # sigma(1) - 1
     assert answers(logits)["delta_1^[2]"] == pytest.approx(1 / (1 + np.exp(-1.0)) - 1.0, rel=1e-12)
     assert "σ(1) - 1" in logits.questions[0].blanks[0].solution
+
+
+OUTPUT_OF = {"half_squared_error": "tanh", "mse": "linear", "bce": "sigmoid", "bce_with_logits": "linear",
+             "cross_entropy": "softmax"}
+
+
+@settings(max_examples=30, deadline=None)
+@given(loss=st.sampled_from(sorted(OUTPUT_OF)), by_function=st.booleans(), hidden=st.sampled_from(["relu", "tanh"]),
+       widths=st.lists(st.integers(1, 3), min_size=1, max_size=2), n_out=st.integers(1, 2), seed=st.integers(0, 99))
+def test_a_loss_means_the_same_in_the_quiz_and_the_walkthrough(loss, by_function, hidden, widths, n_out, seed):
+    """One name, one convention: nn.quiz's answers are nn.explain_layers' delta^[l] and dC/dW^[l] for every loss
+    name both take (and for the nn.losses function of that name)."""
+    n_out = 2 if loss == "cross_entropy" else n_out
+    model = nn.MLP(2, [*widths, n_out], activation=hidden, output_activation=OUTPUT_OF[loss], seed=seed)
+    x = [1.0, -0.5]
+    target = seed % n_out if loss == "cross_entropy" else [0.25 + 0.5 * (k % 2) for k in range(n_out)]
+    functions = {"half_squared_error": nn.half_squared_error, "mse": nn.mse_loss, "bce": nn.binary_cross_entropy,
+                 "bce_with_logits": nn.binary_cross_entropy_with_logits, "cross_entropy": nn.cross_entropy}
+    chosen = functions[loss] if by_function else loss
+    got = answers(nn.quiz(model, x, target, loss=chosen))
+    view = nn.explain_layers(model, x, target, loss=loss)
+    for layer in view.layers:
+        for k, delta in enumerate(layer.delta_engine.ravel(), 1):
+            assert got[f"delta_{k}^[{layer.index}]"] == pytest.approx(delta, rel=1e-9, abs=1e-12)
+        for (k, j), value in np.ndenumerate(layer.dW_engine):
+            assert got[f"∂C/∂w_{j + 1}{k + 1}^[{layer.index}]"] == pytest.approx(value, rel=1e-9, abs=1e-12)

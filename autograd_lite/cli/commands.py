@@ -181,7 +181,7 @@ def _exit_code(code: object, name: str) -> int:
 
 
 def _os_message(error: OSError) -> str:
-    if error.strerror and error.filename is not None:
+    if error.strerror and isinstance(error.filename, (str, bytes, os.PathLike)):  # not a descriptor's number
         return f"{shorten(os.fsdecode(error.filename), PATH_ECHO)}: {error.strerror}"
     return str(error.strerror or error)
 

@@ -93,6 +93,7 @@ class Operand:
     distinct: bool  # no row appears twice (then ``+=`` on fancy indices is exact)
     distinct_per_position: bool  # no row twice within a position (then ``+=`` position by position is exact)
     block: slice | None  # the rows as one contiguous slice, when there is a single position
+    grad: bool = True  # some input at these positions leads to a parameter (else its gradient is not computed)
 
 
 @dataclass
@@ -107,6 +108,9 @@ class Group:
     order: list[int] | None  # operand positions -> op input positions, when not already in order
     nodes: list[int]  # trace slots of the nodes, for error messages
     scalar: Operand | None  # a single uniform node, computed with floats (scalar_math): its inputs' rows
+    depth: int = 0  # 1 + the deepest input's depth: groups (and lowered layers) run in order of depth
+    span: slice | None = None  # a scalar node's inputs as one contiguous slice of U, when they are
+    grad: bool = True  # some input leads to a parameter: the backward pass has something to do
 
 
 def _operand(positions: list[int], batch: bool, rows: np.ndarray, shared: bool) -> Operand:
@@ -120,11 +124,19 @@ def _operand(positions: list[int], batch: bool, rows: np.ndarray, shared: bool) 
 
 
 def build_groups(order: list[Any], batch: dict[Any, bool], row: dict[Any, int],
-                  next_row: dict[bool, int]) -> list[Group]:
-    """Group op nodes by (depth, op, param, arity, operand buffers); give each group's outputs contiguous rows."""
-    depth: dict[Any, int] = {}
+                  next_row: dict[bool, int], preset: dict[Any, int] | None = None,
+                  needs_grad: dict[Any, bool] | None = None) -> list[Group]:
+    """Group op nodes by (depth, op, param, arity, operand buffers); give each group's outputs contiguous rows.
+
+    ``preset``: nodes computed elsewhere (a lowered layer's outputs, see ``lowering``) with their depth;
+    their rows are already in ``row``, and they are not grouped. ``needs_grad``: which nodes lead to a
+    parameter; gradients are then computed only for those (default: for every input).
+    """
+    depth: dict[Any, int] = dict(preset or {})
     keyed: dict[tuple, list[Any]] = {}
     for v in order:
+        if v in depth:
+            continue
         if not v.inputs:
             depth[v] = 0
             continue
@@ -154,6 +166,13 @@ def build_groups(order: list[Any], batch: dict[Any, bool], row: dict[Any, int],
         positions = [j for o in operands for j in o.positions]
         order_back = None if positions == list(range(len(positions))) else list(np.argsort(positions))
         scalar = _operand(list(range(len(rows))), False, rows, True) if not is_batch and len(nodes) == 1 else None
+        span = None
+        if scalar is not None and len(rows) > 1 and (np.diff(rows[:, 0]) == 1).all():
+            span = slice(int(rows[0, 0]), int(rows[-1, 0]) + 1)
+        if needs_grad is not None:
+            for o in operands:
+                o.grad = any(needs_grad[v.inputs[j]] for v in nodes for j in o.positions)
+        group_grad = any(o.grad for o in operands)
         groups.append(Group(OPS[key[1]], key[2], is_batch, slice(start, start + len(nodes)), operands,
-                             order_back, [slot[v] for v in nodes], scalar))
+                             order_back, [slot[v] for v in nodes], scalar, key[0], span, group_grad))
     return groups

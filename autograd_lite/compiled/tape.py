@@ -17,7 +17,7 @@ parameters, an L2 penalty) are computed once per call, not once per sample.
 
 from __future__ import annotations
 
-import numbers
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
@@ -27,6 +27,10 @@ from ..core import scalar_math
 from ..core.engine import Value
 from ..core.errors import MATH_ERRORS, describe_backward_failure, describe_failure, reworded
 from ..core.ops import Op
+from . import layer_replay
+from .arguments import batch_arrays, example_values, parameter_list
+from .held import HeldParameters
+from .lowering import Layer, lower
 from .program import build_groups, fuse_sums
 from .replay import Run, run_backward, run_forward
 from .tracing import TraceError, trace_twice
@@ -58,7 +62,8 @@ class Tape:
     no ``.grad`` is touched); ``tape.backward(*batch)`` adds those gradients to each parameter's
     ``.grad``, as ``Value.backward`` does, and returns the loss. Each input of the batch is a 1-D
     array of shape (B,) (or a number, the same for every sample). ``tape.instructions`` lists
-    the program; ``tape.parameters`` the Values the gradients belong to.
+    the program; ``tape.parameters`` the Values the gradients belong to; ``tape.layers`` the layers run
+    as matrix products (``lowering``); ``tape.hold_parameters()`` trains a vector in place (``held``).
     """
 
     def __init__(self, fn: Callable[..., Any], example_inputs: Sequence[Any],
@@ -69,8 +74,8 @@ class Tape:
         if reduction not in REDUCTIONS:
             raise ValueError(f"compile: reduction must be one of {', '.join(REDUCTIONS)}, got {reduction!r}")
         self.reduction = reduction
-        example = _example_values(example_inputs)
-        given = None if parameters is None else _parameter_list(parameters)
+        example = example_values(example_inputs)
+        given = None if parameters is None else parameter_list(parameters)
         trace, captured = trace_twice(fn, len(example), self.fn_name, has_aux, given or ())
         self.parameters: tuple[Value, ...] = tuple(captured if given is None else given)
         position = {v: i for i, v in enumerate(trace.inputs)}
@@ -92,6 +97,17 @@ class Tape:
         for v in order:
             batch[v] = v in position if not v.inputs else any(batch[x] for x in v.inputs)
         next_row = {True: len(trace.inputs), False: len(self._read) + len(constants)}
+        outputs = [new[trace.loss], *(new[v] for v in trace.aux)]
+        # the lowered plan (layers as matrix products) runs; the interpreter's groups are the fallback
+        # for graphs without layers, and find the failing node and sample when a lowered call fails
+        self._plan = lower(order, batch, row, next_row, len(self.parameters), set(outputs))
+        self.layers: tuple[Layer, ...] = tuple(self._plan.layers) if self._plan else ()
+        if self._plan:
+            self._lowered_out = [(batch[v], self._plan.row[v]) for v in outputs]
+        self._constant_rows = slice(len(self._read), len(self._read) + len(constants))
+        self._workspace: layer_replay.Workspace | None = None
+        self._lock = threading.Lock()  # one call at a time uses the workspace; another runs the interpreter
+        self._held: HeldParameters | None = None
         self._groups = build_groups(order, batch, row, next_row)
         self._n_rows = next_row
         self._constants = np.array([v.data for v in constants], dtype=float)
@@ -109,6 +125,10 @@ class Tape:
     # --- public ----------------------------------------------------------------------------
     def __call__(self, *inputs: Any) -> Any:
         """The function's value for every sample, shape (B,); with ``has_aux``, the pair (values, aux)."""
+        if self._plan is not None:
+            found = self._lowered(inputs, grad=False)
+            if found is not None:
+                return found
         run = self._forward(inputs)
         values = self._rows(run, [self._root])[:, 0]
         return (values, self._aux_of(run)) if self.has_aux else values
@@ -119,6 +139,10 @@ class Tape:
         The gradients are an array with one entry per parameter, in ``tape.parameters`` order. With
         ``has_aux`` the first item is the pair (loss, aux), aux with one row per sample (as JAX's).
         """
+        if self._plan is not None:
+            found = self._lowered(inputs, grad=True)
+            if found is not None:
+                return found
         run = self._forward(inputs)
         in_batch, r = self._root
         if in_batch:  # d loss / d output_b = 1/B (mean) or 1 (sum)
@@ -138,6 +162,81 @@ class Tape:
             p.grad += g
         return value
 
+    def hold_parameters(self) -> HeldParameters:
+        """Read the parameters into one vector the tape uses (and the caller updates in place) instead of
+        ``p.data``, until ``release()`` / the end of the ``with`` block writes it back (see ``held``).
+
+        >>> from autograd_lite import Value
+        >>> w = Value(3.0); tape = compile(lambda x: w * x, [1.0], parameters=[w])
+        >>> with tape.hold_parameters() as held:
+        ...     held.vector[0] = 5.0; float(tape(np.array([2.0]))[0])
+        10.0
+        """
+        if self._held is not None:
+            raise RuntimeError(f"{self.fn_name} (compiled): the parameters are held already; release them first")
+        self._held = HeldParameters(self, self.parameters)
+        return self._held
+
+    def _fill_read(self, U: np.ndarray) -> None:
+        """The parameters' and captured Values' numbers into U: from ``p.data`` at every call (never stale),
+        or from the held vector."""
+        held, n = self._held, len(self.parameters)
+        if held is None:
+            U[:len(self._read), 0] = [v.data for v in self._read]
+            return
+        U[:n, 0] = held.vector
+        if len(self._read) > n:
+            U[n:len(self._read), 0] = [v.data for v in self._read[n:]]
+
+    def _lowered(self, inputs: Sequence[Any], grad: bool) -> Any:
+        """``__call__`` / ``value_and_grad`` by the lowered plan in the tape's buffers, or None when the
+        interpreter must run instead: another call holds the buffers, or a number is bad (the interpreter
+        then finds the failing node and sample; only the outputs, the loss and the summed gradient are checked)."""
+        arrays, B = self._batch(inputs)
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            ws = self._workspace
+            if ws is None:
+                ws = self._workspace = layer_replay.Workspace(self._plan, self._constant_rows, self._constants)
+            bufs = ws.batch(B)
+            self._fill_read(ws.U)
+            for i, a in enumerate(arrays):
+                bufs.V[i] = a
+            with np.errstate(all="ignore"):
+                try:
+                    run = layer_replay.forward(ws, bufs, B)
+                    (in_batch, r), aux_rows = self._lowered_out[0], self._lowered_out[1:]
+                    if not grad:
+                        values = self._rows(run, [(in_batch, r)])[:, 0]
+                        aux = self._rows(run, aux_rows) if aux_rows else np.empty((B, 0))
+                        if not (np.isfinite(values).all() and np.isfinite(aux).all()):
+                            return None
+                        return (values, aux if self._aux_is_list else aux[:, 0]) if self.has_aux else values
+                    if in_batch:  # d loss / d output_b = 1/B (mean) or 1 (sum)
+                        seed = 1.0 / B if self.reduction == "mean" else 1.0
+                        loss = float(run.V[r].sum() * seed)
+                    else:
+                        seed = 1.0 if self.reduction == "mean" else float(B)
+                        loss = float(run.U[r, 0] * seed)
+                    if not np.isfinite(loss):
+                        return None
+                    ws.GU.fill(0.0)
+                    bufs.GV.fill(0.0)
+                    (bufs.GV if in_batch else ws.GU)[r] = seed
+                    layer_replay.backward(ws, bufs, run)
+                    grads = ws.GU[:len(self.parameters), 0].copy()
+                    if not np.isfinite(grads.sum()):
+                        return None
+                except MATH_ERRORS:
+                    return None
+            if self.has_aux:
+                aux = self._rows(run, aux_rows) if aux_rows else np.empty((B, 0))
+                return (loss, aux if self._aux_is_list else aux[:, 0]), grads
+            return loss, grads
+        finally:
+            self._lock.release()
+
     def _rows(self, run: Run, where: list[tuple[bool, int]]) -> np.ndarray:
         """Nodes' values for every sample, shape (B, nodes)."""
         return np.stack([run.V[r] if in_batch else np.full(run.B, run.U[r, 0]) for in_batch, r in where], axis=1)
@@ -151,48 +250,20 @@ class Tape:
         return sum(1 for ins in self.instructions if ins.op)
 
     def __repr__(self) -> str:
+        lowered = f", {len(self.layers)} layers lowered" if self.layers else ""
         return (f"Tape({self.fn_name}: {self._n_inputs} inputs, {len(self.parameters)} parameters, {len(self)} ops in "
-                f"{len(self._groups)} groups, reduction={self.reduction!r})")
+                f"{len(self._groups)} groups{lowered}, reduction={self.reduction!r})")
 
     # --- running -------------------------------------------------------------------------
     def _batch(self, inputs: Sequence[Any]) -> tuple[list[np.ndarray], int]:
-        if len(inputs) != self._n_inputs:
-            raise TypeError(f"{self.fn_name} (compiled) takes {self._n_inputs} inputs, got {len(inputs)}")
-        arrays, sizes = [], set()
-        for i, x in enumerate(inputs):
-            try:
-                raw = np.asarray(x)
-            except (TypeError, ValueError):  # a ragged list, say
-                raise TypeError(f"input {i}: expected a 1-D array of numbers or a number, got {type(x).__name__}") \
-                    from None
-            if isinstance(x, np.ma.MaskedArray):  # its mask would be silently dropped
-                raise TypeError(f"input {i}: a masked array; pass the values you mean (x.filled(...)) or "
-                                "leave the masked samples out")
-            if raw.dtype.kind not in "biuf":  # numpy would parse strings ("1.0") and drop imaginary parts
-                raise TypeError(f"input {i}: expected real numbers (a number, or a 1-D array of floats, ints or "
-                                f"bools), got {type(x).__name__} of dtype {raw.dtype}")
-            with np.errstate(all="ignore"):  # a float16 or longdouble out of float range: refused just below
-                a = raw.astype(float, copy=False)
-            if a.ndim > 1:
-                raise ValueError(f"input {i}: expected shape (B,) or a number, got shape {a.shape}")
-            if not np.isfinite(a).all():
-                raise ValueError(f"input {i}: contains a non-finite number ({a[~np.isfinite(a)].flat[0]})")
-            if a.ndim == 1:
-                sizes.add(a.shape[0])
-            arrays.append(a)
-        if len(sizes) > 1:
-            raise ValueError(f"inputs have different batch sizes {sorted(sizes)}; each must have shape (B,)")
-        B = sizes.pop() if sizes else 1
-        if B == 0:
-            raise ValueError("the batch is empty (B = 0)")
-        return arrays, B
+        return batch_arrays(inputs, self._n_inputs, self.fn_name)
 
     def _forward(self, inputs: Sequence[Any]) -> Run:
         arrays, B = self._batch(inputs)
         run = Run(np.empty((self._n_rows[False], 1)), np.empty((self._n_rows[True], B)), B, [])
         U, V = run.U, run.V
         n_read = len(self._read)
-        U[:n_read, 0] = [v.data for v in self._read]
+        self._fill_read(U)
         U[n_read:n_read + len(self._constants), 0] = self._constants
         for i, a in enumerate(arrays):
             V[i] = a
@@ -267,34 +338,6 @@ def _first_failure(op: Op, xs: tuple[float, ...], param: Any, backward: bool) ->
     except MATH_ERRORS as error:
         return error, str(error)
     return None
-
-
-def _example_values(example_inputs: Sequence[Any]) -> list[float]:
-    if isinstance(example_inputs, (str, bytes)) or not isinstance(example_inputs, Sequence):
-        raise TypeError(f"compile: example_inputs must be a list or tuple of numbers, one per argument of fn, "
-                        f"got {type(example_inputs).__name__}")
-    if not example_inputs:
-        raise ValueError("compile: example_inputs is empty; fn needs at least one input that varies per sample")
-    out = []
-    for i, x in enumerate(example_inputs):
-        if isinstance(x, Value):
-            x = x.data
-        if isinstance(x, bool) or not isinstance(x, numbers.Real) or not np.isfinite(x):
-            raise TypeError(f"compile: example_inputs[{i}] must be a finite real number, got {x!r:.60}")
-        out.append(float(x))
-    return out
-
-
-def _parameter_list(parameters: Iterable[Value]) -> list[Value]:
-    out = list(parameters)
-    for i, p in enumerate(out):
-        if not isinstance(p, Value):
-            raise TypeError(f"compile: parameters[{i}] must be a Value, got {type(p).__name__}")
-        if p.inputs:
-            raise ValueError(f"compile: parameters[{i}] ({p!r}) is not a leaf; only leaves can be parameters")
-    if len(set(out)) != len(out):
-        raise ValueError("compile: a Value appears twice in parameters")
-    return out
 
 
 def compile(  # noqa: A001 - as torch.compile

@@ -7,8 +7,10 @@ themselves graphs that can be differentiated again (second, third ... derivative
 
 from __future__ import annotations
 
+import gc
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from operator import attrgetter
 
 from . import scalar_math
@@ -16,41 +18,123 @@ from .engine import Value, as_float
 from .errors import MATH_ERRORS, describe_backward_failure, reworded
 from .grad_mode import enable_grad
 from .graph import topological_order
-from .handwritten import contributions, describe, is_hand_written
+from .handwritten import HAND_WRITTEN, contributions, describe, is_hand_written
 from .ops import LOCAL, OPS
 from .value_math import value_math
 
 
 def backward(root: Value, gradient: float = 1.0) -> None:
     """Add ``gradient * d root / d node`` to ``node.grad`` for every node behind ``root``."""
-    order = topological_order(root)
-    reverse_pass(order, root, as_float(gradient, "backward(gradient)"))
-    for node in order:  # only now, so a failed pass leaves every .grad as it was
-        node.grad += node._g
+    gradient = as_float(gradient, "backward(gradient)")
+    with collector_paused():
+        inner, leaves = walk(root)
+        reverse_pass(inner, leaves, root, gradient)
+        for node in inner:  # only now, so a failed pass leaves every .grad as it was
+            node.grad += node._g
+        for node in leaves:
+            node.grad += node._g
+
+
+def walk(root: Value) -> tuple[list[Value], list[Value]]:
+    """The nodes behind ``root`` for a reverse pass: ``(inner, leaves)``, every node's ``_g`` set to 0.0.
+
+    ``inner``: the nodes made by an op, each after all of its inputs (``root`` last unless it is a leaf);
+    ``leaves``: the nodes without inputs, which the reverse pass only receives gradients in.
+
+    >>> x = Value(2.0); y = x * x + 1.0; inner, leaves = walk(y)
+    >>> [v.op for v in inner], len(leaves)   # x and the constant 1.0
+    (['mul', 'add'], 2)
+
+    Depth first without recursion (a chain of a million nodes is fine), in ``topological_order``'s order
+    (without the leaves). A node is marked as met by setting its ``_g`` to a float 0.0 made for this walk
+    (``mark``): ``node._g is mark`` tells whether it was met, with no set of the nodes, and sets the start
+    value of its gradient in the same store. The stack holds each open node and the iterator over its inputs
+    as two entries (no tuple per node); a leaf is filed when first met, without a stack entry.
+    """
+    mark = _fresh_zero()
+    root._g = mark
+    if not root.inputs:
+        return [], [root]
+    inner: list[Value] = []
+    leaves: list[Value] = []
+    stack: list = [root, iter(root.inputs)]
+    push, pop, emit, file = stack.append, stack.pop, inner.append, leaves.append
+    while stack:
+        for child in stack[-1]:
+            if child._g is not mark:
+                child._g = mark
+                inputs = child.inputs
+                if inputs:
+                    push(child)
+                    push(iter(inputs))
+                    break
+                file(child)
+        else:  # every input of the open node is done: it comes next
+            pop()
+            emit(pop())
+    return inner, leaves
+
+
+def _fresh_zero() -> float:
+    """A float 0.0 that is no other object: no node's ``_g`` can hold it before the walk that made it
+    stores it (a ``_g`` left by an earlier walk keeps that walk's object alive, so its identity is not reused).
+
+    >>> _fresh_zero() is not _fresh_zero(), _fresh_zero() == 0.0
+    (True, True)
+    """
+    return float(_ZERO_INT)  # a new object each call; the literal 0.0 is one shared constant
+
+
+_ZERO_INT = 0
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block (if it was on), back on after.
+
+    The walk over a big graph allocates many small objects, and each allocation burst starts
+    collections that traverse every live Value; a graph has no reference cycles (a Value holds no
+    closure and no link to its users), so there is nothing for the collector to find meanwhile.
+
+    >>> import gc; was = gc.isenabled()
+    >>> with collector_paused(): gc.isenabled()
+    False
+    >>> gc.isenabled() == was
+    True
+    """
+    was_on = gc.isenabled()
+    if was_on:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 _data = attrgetter("data")
 
 
-def reverse_pass(order: list[Value], root: Value, gradient: float) -> None:
-    """Fill each node's ``_g`` with d root / d node * gradient (floats; ``.grad`` untouched)."""
-    for node in order:
-        node._g = 0.0
+def reverse_pass(inner: list[Value], leaves: list[Value], root: Value, gradient: float) -> None:
+    """Fill each node's ``_g`` with d root / d node * gradient (floats; ``.grad`` untouched).
+
+    ``inner`` and ``leaves`` are ``walk(root)``'s (every ``_g`` 0.0). Only ``inner`` is visited; the
+    leaves' gradients are checked for overflow all at once at the end.
+    """
     root._g = gradient
     m = scalar_math
+    local_of = {**LOCAL, HAND_WRITTEN: None}  # a subscript is faster than .get; copied, so ops defined later count
     node = root
     try:
-        for node in reversed(order):
+        for node in reversed(inner):
             g = node._g
             if g == 0.0:  # nothing flows back through here (e.g. a dead ReLU)
                 continue
-            if g - g != 0.0:  # inf or nan: stop before anything is written
-                node = _overflow_source(order, node)
+            if g - g:  # inf or nan (g - g is 0.0 for any finite g): stop before anything is written
+                node = _overflow_source(inner, node)
                 raise OverflowError("a gradient overflowed: it is larger than the largest float")
             inputs = node.inputs
-            if not inputs:
-                continue
-            local = LOCAL.get(node.op)
+            local = local_of[node.op]
             if local is None:  # made by hand, micrograd's way: its own _backward says what each input gets
                 for x, share in zip(inputs, contributions(node, g)):
                     x._g += share
@@ -67,8 +151,16 @@ def reverse_pass(order: list[Value], root: Value, gradient: float) -> None:
             else:
                 for x, d in zip(inputs, local(m, tuple(map(_data, inputs)), node.data, node.param)):
                     x._g += d * g
+        if not all(map(_isfinite, map(_g_of, leaves))):  # a leaf's gradient overflowed (or is inf - inf)
+            node = next(v for v in leaves if not _isfinite(v._g))
+            node = _overflow_source(inner, node)
+            raise OverflowError("a gradient overflowed: it is larger than the largest float")
     except MATH_ERRORS as error:
         raise reworded(error, describe_backward_failure(node, str(error))) from None
+
+
+_g_of = attrgetter("_g")
+_isfinite = math.isfinite
 
 
 def _overflow_source(order: list[Value], reached: Value) -> Value:
@@ -113,13 +205,14 @@ def grad(
     if not isinstance(output, Value):
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
     gradient = as_float(gradient, "grad(gradient)")
-    order = topological_order(output)
     if create_graph:
         with enable_grad():  # as in PyTorch: the derivative graph is recorded even under no_grad
-            grads = _reverse_pass_values(order, output, gradient)
+            grads = _reverse_pass_values(topological_order(output), output, gradient)
         return tuple(grads[v] if v in grads else Value(0.0) for v in inputs)
-    reverse_pass(order, output, gradient)
-    in_graph = set(order)
+    with collector_paused():
+        inner, leaves = walk(output)
+        reverse_pass(inner, leaves, output, gradient)
+    in_graph = set(inner).union(leaves)
     return tuple(Value(v._g if v in in_graph else 0.0) for v in inputs)
 
 

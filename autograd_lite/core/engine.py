@@ -313,6 +313,10 @@ def _binary(op: Op, a: Any, b: Any) -> Value:
 
 def _operand(x: Any) -> Value | None:
     """Wrap a number as a constant leaf; None (so Python says 'unsupported') for other types."""
+    if type(x) is float and x - x == 0.0:  # a finite float, the common case (micrograd's inputs): what Value(x) makes
+        out = _new(Value)
+        out.data, out.grad, out.label, out.op, out.inputs, out.param, out._g = x, 0.0, "", "", (), None, 0.0
+        return out
     if isinstance(x, Value):
         return x
     if not _is_real(x):

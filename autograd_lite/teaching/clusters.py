@@ -50,20 +50,22 @@ class Clusters:
             if not node.inputs or node in of:
                 continue
             owners = {of[x] for x in node.inputs if x in params}
-            if owners:
+            # a neuron's weighted sum reads its input too; w * w or w ** 2 (a weight penalty) reads parameters only
+            if owners and any(x not in params for x in node.inputs):
                 of[node] = _common(owners)
                 linear.add(node)
                 continue
             clustered = [x for x in node.inputs if x.inputs or x.label]  # ignore constants
             homes = {of.get(x) for x in clustered}
-            if len(homes) != 1 or None in homes:
+            home = homes.pop() if len(homes) == 1 else None
+            if home is None:
                 continue
             # a unary op on z is the activation when nothing else uses z (bce_with_logits' softplus(z) - t z reads
             # z twice: its softplus is the loss's, not the neuron's); a sum of several linear nodes joins them.
             # Only one unary op follows z, so a loss's log(sigmoid(z)) is not drawn inside the neuron.
             unary = len(node.inputs) == 1
             if all(x in linear for x in clustered) and ((unary and users[node.inputs[0]] == 1) or len(clustered) > 1):
-                of[node] = homes.pop()
+                of[node] = home
                 if len(node.inputs) > 1:
                     linear.add(node)
         for node in order:  # a constant drawn next to its only user
@@ -137,8 +139,8 @@ def find_layers(order: list[Value], clusters: Clusters) -> list[LayerSummary]:
             users.setdefault(x, []).append(node)
     by_neuron: dict[str, tuple[list[Value], list[Value], list[str]]] = {}
     for node in order:  # z: the last node of a neuron's weighted sum; a: after its unary ops
-        m = clusters.home.get(node)
-        if node not in clusters.linear or any(u in clusters.linear and clusters.home.get(u) == m
+        m = clusters.home.get(node)  # every linear node has a home
+        if m is None or node not in clusters.linear or any(u in clusters.linear and clusters.home.get(u) == m
                                               for u in users.get(node, [])):
             continue
         a = node

@@ -22,7 +22,7 @@ import graphviz
 from ..core.backprop import grad as fresh_gradients
 from ..core.engine import Value
 from .clusters import Clusters, LayerSummary, find_layers, layer_inputs
-from .collapsed_loss import LossReading, read_loss
+from .collapsed_loss import LossReading, loss_nodes, read_loss
 from .diagram import LEAF, new_graph
 from .formatting import node_names, number
 from .labels import dot_html
@@ -48,6 +48,7 @@ def collapsed(root: Value, order: list[Value], clusters: Clusters, rankdir: str,
     samples = len(found[0].z[0])
     last = found[-1]
     reading = read_loss(root, last.a, samples, last.activation)
+    reading.other_terms, reading.other_leaves = _other_terms(root, order, last.a)
     scale = float(samples) if reading.per_example else 1.0  # delta^(i) = m dC/dz^(i) when C = 1/m sum_i L^(i)
     graph = new_graph(rankdir)
     graph.attr("node", fontsize="10")
@@ -93,6 +94,26 @@ def _check_gradients(root: Value, found: list[LayerSummary], grad: Any) -> tuple
                       f"{name} = {number(true[i], 4)}. " + dot_html("Gradients add up over backward() calls: call "
                                                                      "model.zero_grad() before loss.backward()."))
     return grad, ""
+
+
+def _other_terms(root: Value, order: list[Value], outputs: list[list[Value]]) -> tuple[int, set[Value]]:
+    """The loss's ops that do not use the model's output (0.1 * sum of w^2), and the leaves they use: such terms
+    change dL/dW but not delta, so the box must not say the loss is only the named one, nor dL/dW = delta a^T."""
+    reach = {y for per_neuron in outputs for y in per_neuron}
+    for node in order:  # inputs first: a node uses the output when one of its inputs does
+        if node.inputs and any(x in reach for x in node.inputs):
+            reach.add(node)
+    extra = [v for v in loss_nodes(root, {y for per_neuron in outputs for y in per_neuron}) if v not in reach]
+    leaves: set[Value] = set()
+    stack = list(extra)
+    while stack:
+        node = stack.pop()
+        for x in node.inputs:
+            if not x.inputs:
+                leaves.add(x)
+            elif x not in reach:
+                stack.append(x)
+    return len(extra), leaves
 
 
 def _weighted_sums_only(found: list[LayerSummary], clusters: Clusters) -> list[LayerSummary]:
@@ -151,14 +172,17 @@ def _layer_box(layer: LayerSummary, index: int, depth: int, samples: int, num: A
     rows: list[tuple[str, str]] = [
         (f"W^[{index}] ({n_out}×{n_in})", _grid([[w.data for w in row] for row in layer.weights], num)),
     ]
+    other = "\n+ the loss's other terms" if any(w in reading.other_leaves for row in layer.weights for w in row) else ""
     if grad is not None:
         dW = "∂L/∂W^[{l}]\n= delta^[{l}] (a^[{p}])ᵀ" if not batch else (
             "∂C/∂W^[{l}]\n= 1/m Σᵢ delta⁽ⁱ⁾ a⁽ⁱ⁾ᵀ (eq. 23a)" if scale != 1.0 else "∂C/∂W^[{l}]\n= Σᵢ (∂C/∂z⁽ⁱ⁾) a⁽ⁱ⁾ᵀ")
+        dW += other
         rows.append((dW.format(l=index, p=index - 1), _grid([[grad(w) for w in row] for row in layer.weights], num)))
     rows.append((f"b^[{index}]", _grid([[b.data] for b in layer.biases], num)))
     if grad is not None:
         db = "∂L/∂b^[{l}] = delta^[{l}]" if not batch else (
             "∂C/∂b^[{l}]\n= 1/m Σᵢ delta⁽ⁱ⁾ (eq. 23b)" if scale != 1.0 else "∂C/∂b^[{l}]\n= Σᵢ ∂C/∂z⁽ⁱ⁾")
+        db += "\n+ the loss's other terms" if any(b in reading.other_leaves for b in layer.biases) else ""
         rows.append((db.format(l=index), _grid([[grad(b)] for b in layer.biases], num)))
     z, a = ("Z", "A") if batch else ("z", "a")
     activation = "softmax" if g == "softmax" else ("" if g == "linear" else g)
@@ -194,9 +218,12 @@ def _loss_box(root: Value, order: list[Value], reading: LossReading, last: Layer
     if reading.targets is not None:
         onehot = reading.name.startswith("cross")
         rows.append(("ỹ (one-hot)" if onehot else "t", _grid(reading.targets, num, batch)))
+    if reading.other_terms:
+        rows.append(("+ other terms", _lines(f"{reading.other_terms} ops that do not use ŷ (a penalty on the "
+                                             "weights?):\nthey add to ∂L/∂W, not to δ")))
     cells = "".join(f'<tr><td align="left"><b>{dot_html(k)}</b></td><td align="left">{v}</td></tr>' for k, v in rows)
     cells += f'<tr><td align="left" colspan="2"><b>convention</b> {_lines(reading.convention)}</td></tr>'
-    title = f"loss: {reading.name}"
+    title = f"loss: {reading.name}" + (" + other terms" if reading.other_terms else "")
     return (f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" bgcolor="{LOSS}">'
             f'<tr><td colspan="2" align="left"><b>{dot_html(title)}</b></td></tr>{cells}</table>>')
 

@@ -37,6 +37,8 @@ class LossReading:
     per_example: bool
     logits: bool = False  # the loss takes z^[L] itself (softmax / sigmoid are part of the loss)
     targets: list[list[float]] | None = field(default=None)
+    other_terms: int = 0  # ops of the loss that do not use ŷ (a penalty on the weights): set by the collapsed view
+    other_leaves: set[Value] = field(default_factory=set)  # the leaves those terms use (the parameters they touch)
 
 
 def _close(a: float, b: float) -> bool:

@@ -167,8 +167,8 @@ def render(graph: graphviz.Digraph, path: str | os.PathLike) -> Path:
         raise GraphvizNotFoundError(f"Graphviz's 'dot' program could not be run; the DOT source is in {source}; "
                                     "install Graphviz (e.g. sudo apt-get install graphviz)") from None
     except graphviz.CalledProcessError as error:
-        said = [labels.printable(line) for line in (error.stderr or b"").decode(errors="replace").strip().splitlines()]
-        said = labels.shorten("\n".join(said), 2000)  # dot's own words (they may quote a label), all of them
+        lines = [labels.printable(line) for line in (error.stderr or b"").decode(errors="replace").strip().splitlines()]
+        said = labels.shorten("\n".join(lines), 2000)  # dot's own words (they may quote a label), all of them
         raise RuntimeError(f"dot failed on {source}:\n{said}" if said else f"dot failed on {source}: {error}") from None
     except OSError as error:  # dot stopped reading its input (a broken pipe): say so, not where Python noticed
         raise RuntimeError(f"dot stopped before reading all of {source}: {error}") from None

@@ -68,7 +68,7 @@ def to_text(e: Explanation, precision: int) -> str:
             filled = s.evaluated and s.evaluated != value  # "" for a hand-made node: no formula to fill in
             out.append(f"               = {s.evaluated} = {value}" if filled else f"               = {value}")
         out.append(f"     upstream  {d(e.root, s.node)} = {num(s.upstream)}")
-        if s.skipped:
+        if s.local is None:  # skipped
             out.append("     product   skipped: adds nothing")
         else:
             out.append(f"     product   {num(s.upstream)} * {factor(s.local, precision)} = {num(s.contribution)}")
@@ -106,7 +106,7 @@ def to_markdown(e: Explanation, precision: int) -> str:
             filled = s.evaluated_latex and s.evaluated and s.evaluated != num(s.local)
             out.append(f"{indent}- $= {s.evaluated_latex + ' = ' if filled else ''}{num(s.local)}$")
         out.append(f"{indent}- upstream: ${frac(e.root, s.node)} = {num(s.upstream)}$")
-        if s.skipped:
+        if s.local is None:  # skipped
             out.append(f"{indent}- product: skipped, adds nothing")
         else:
             out.append(f"{indent}- product: ${num(s.upstream)} \\cdot {factor(s.local, precision)} = "

@@ -38,24 +38,28 @@ def node_names(order: list[Value]) -> dict[Value, str]:
     ['a', '3', 'v1']
 
     A label is shown printable and at most ``labels.NAME_LIMIT`` characters long (``labels.name``). Two
-    different labels that shorten alike get " (2)", " (3)" ... so the steps still tell them apart.
+    different nodes whose labels show alike (the same label twice, or two that shorten alike) get " (2)",
+    " (3)" ... so the steps still tell them apart:
+
+    >>> x1, x2 = Value(2.0, label="x"), Value(5.0, label="x"); list(node_names(topological_order(x1 * x2)).values())
+    ['x', 'x (2)', 'v1']
     """
-    by_label: dict[str, str] = {}  # label -> how it is shown
     taken: set[str] = set()
+    labelled: dict[Value, str] = {}
     for v in order:
-        if v.label and v.label not in by_label:
+        if v.label:
             short = base = labels.name(v.label)
             k = 1
             while short in taken:
                 k += 1
                 short = f"{base} ({k})"
-            by_label[v.label] = short
+            labelled[v] = short
             taken.add(short)
-    names: dict[Value, str] = {}
+    names: dict[Value, str] = {}  # in the order of ``order``
     k = 0
     for v in order:
         if v.label:
-            names[v] = by_label[v.label]
+            names[v] = labelled[v]
         elif not v.inputs:
             names[v] = number(v.data, 6)
         else:

@@ -178,7 +178,8 @@ class Names:
             template = op.show(marks, None if by_hand else node.param)
         self._infix[node, style] = spaced(template)  # read from the template: a name may hold "(" or " "
         parts = re.split(f"{_OPEN}([0-9]+){_CLOSE}", template)
-        escape = {"text": labels.printable, "latex": str, "html": lambda t: labels.html_text(t).replace(" * ", " · ")}
+        escape: dict[str, Callable[[str], str]] = {
+            "text": labels.printable, "latex": str, "html": lambda t: labels.html_text(t).replace(" * ", " · ")}
         out = []
         for i, part in enumerate(parts):
             if i % 2 == 0:

@@ -140,7 +140,7 @@ def _frame(e: Explanation, s: Step, index: dict, precision: int) -> str:
     i, j = index[s.node], index[s.input]
     d = lambda top, bottom: f"∂{name(top)}/∂{name(bottom)}"
     local = f"{d(s.node, s.input)} = {e.named.formula(s.node, s.position, 'html')}"
-    if s.skipped:  # backward never computes it (it could be inf here: log at 5e-324), so neither do we
+    if s.local is None:  # skipped: backward never computes it (it could be inf here: log at 5e-324), so neither do we
         local += f'<br><span class="skipped">{_h(SKIPPED.format(name=e.named.name(s.node)))}</span>'
         chain = f"skipped: {d(e.root, s.node)} = 0, so this edge adds nothing"
     else:
