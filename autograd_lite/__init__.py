@@ -23,10 +23,11 @@ from .compiled.tape import compile as compile  # noqa: A004 - as torch.compile; 
 from .core import scalar_math
 from .core.backprop import grad
 from .core.custom_ops import define_op
-from .core.engine import Value, dot, logsumexp
-from .core.engine import sum as sum  # re-exported, but not in __all__ (see below)
+from .core.engine import Value
 from .core.grad_mode import enable_grad, is_grad_enabled, no_grad
 from .core.graph import topological_order
+from .core.nary import dot, logsumexp
+from .core.nary import sum as sum  # re-exported, but not in __all__ (see below)
 from .core.ops import OPS, Op
 from .teaching.check import CheckResult
 from .teaching.draw import draw, render

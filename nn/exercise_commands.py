@@ -164,7 +164,7 @@ def _check_folder(folder: Path, force: bool) -> None:
                               f"{'it' if len(changed) == 1 else 'them'} elsewhere, or pass --force to replace")
 
 
-def _marker(folder: Path) -> dict:
+def _marker(folder: Path) -> dict[str, Any]:
     """The marker of a set (untrusted: capped, strict); UsageError naming what is wrong."""
     path = folder / MARKER
     where = shorten(path, PATH_ECHO)
@@ -189,7 +189,11 @@ def set_of(folder: Path) -> ExerciseSet:
         ops = marker.get("ops") or None
         if ops is not None and (not isinstance(ops, list) or len(ops) > len(EXERCISE_OPS)):
             raise ValueError("ops must be a short list of op names")
-        made = make_set(marker.get("seed"), marker.get("count"), marker.get("kind"), ops)
+        # untrusted values: make_set checks each (a whole number in bounds, a known kind), a missing one too
+        seed: Any = marker.get("seed")
+        count: Any = marker.get("count")
+        kind: Any = marker.get("kind")
+        made = make_set(seed, count, kind, ops)
     except ValueError as error:
         raise UsageError(f"{shorten(folder / MARKER, PATH_ECHO)}: {error}") from None
     recorded = marker.get("sha256")

@@ -17,6 +17,8 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from autograd_lite import OPS, symbol
 
 from .exercises import TABLE_DIGITS, ExerciseSet, NetworkExercise, Question, nice
@@ -58,7 +60,7 @@ def notation(label: str) -> Piece:
     return math(symbol(label, "latex"), symbol(label, "html"))
 
 
-def matrix(rows: Sequence[Sequence[float]]) -> Piece:
+def matrix(rows: Sequence[Sequence[float]] | np.ndarray) -> Piece:
     """A matrix (or a column vector, one entry per row): bmatrix in LaTeX, a bracketed table in HTML."""
     latex = r"\begin{bmatrix} " + r" \\ ".join(" & ".join(map(number, r)) for r in rows) + r" \end{bmatrix}"
     cells = "".join("<tr>" + "".join(f"<td>{number(v)}</td>" for v in r) + "</tr>" for r in rows)

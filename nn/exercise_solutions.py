@@ -19,7 +19,7 @@ from autograd_lite import OPS, symbol
 
 from . import reference
 from .exercise_sheet import COSTS, asked, column, matrix, model_name, number
-from .exercises import ExerciseSet, NetworkExercise, Question
+from .exercises import Answer, ExerciseSet, NetworkExercise, Question
 
 PRECISION = 4  # significant digits of the numbers in the steps
 
@@ -34,7 +34,7 @@ def solutions_markdown(s: ExerciseSet) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _value(v: object) -> str:
+def _value(v: Answer) -> str:
     if isinstance(v, list):
         rows = v if v and isinstance(v[0], list) else [[x] for x in v]
         return f"${matrix(rows).md}$"

@@ -143,9 +143,9 @@ class _Builder:
         if not self.batch:
             names = [scalar(base, (k + 1,), layer) for k in range(n)]
             return Term(label, engine, reference, nodes, names)
-        names = [[scalar(base, (k + 1,), layer, i + 1) for i in range(self.m)] for k in range(n)]
+        name_grid = [[scalar(base, (k + 1,), layer, i + 1) for i in range(self.m)] for k in range(n)]
         node_grid = None if nodes is None else [[v] + [()] * (self.m - 1) for v in nodes]
-        return Term(label, engine, reference, node_grid, names)
+        return Term(label, engine, reference, node_grid, name_grid)
 
     def weights(self, ell: int, transpose: bool = False) -> Term:
         layer = self.run.model.layers[ell - 1]
@@ -259,7 +259,8 @@ class _Builder:
         if loss in ("mse", "half_squared_error"):
             gp = self.g_prime(L)
             coeff = [plain(f"2/{n_out} ")] if loss == "mse" else []
-            operands = [*coeff, plain("("), a, plain(" - ", " - ", " − "), t, plain(")"), HADAMARD, gp]
+            operands: list[Term | Label] = [*coeff, plain("("), a, plain(" - ", " - ", " − "), t, plain(")"),
+                                            HADAMARD, gp]
         elif loss == "bce_with_logits":
             sigma = self.column(Label(f"sigma(z^[{L}])", rf"\sigma(z^{{[{L}]}})", f"σ(z<sup>[{L}]</sup>)"),
                                 self.run.delta[-1] + self.run.T, _sigmoid(self.ref.z[-1]), "y", L,

@@ -119,7 +119,7 @@ def _latex_number(x: float, precision: int) -> str:
 def latex_term(term: Term, precision: int) -> str:
     """A Term as a LaTeX bmatrix (a number stays a number); a big one shows \\cdots and \\vdots."""
     if np.ndim(term.engine) == 0:
-        return _latex_number(term.engine, precision)
+        return _latex_number(float(term.engine), precision)
     grid = term.grid()
     rows, cols = grid.shape
     cells = [[_latex_number(v, precision) for v in row[:SHOWN]] + ([r"\cdots"] if cols > SHOWN else [])

@@ -56,7 +56,8 @@ def _flatten(input: Outputs, target: Any, name: str) -> tuple[list[Value], list[
     if any(isinstance(t, Value) for t in np.ravel(np.asarray(target, dtype=object))):
         raise ValueError(f"{name}: target must hold plain numbers, not Values (use value.data)")
     t = finite_array(target, f"{name}: target")
-    if t.shape != shape:
+    squeezed = lambda dims: tuple(d for d in dims if d != 1)  # (n, 1) targets for n single outputs pair up in order
+    if t.shape != shape and squeezed(t.shape) != squeezed(shape):
         raise ValueError(f"{name}: input has shape {shape} but target has shape {t.shape}; they must match")
     return values, t.ravel().tolist()
 
@@ -197,7 +198,7 @@ def cross_entropy(input: Sequence[Value] | Sequence[Sequence[Value]], target: An
             raise ValueError(f"cross_entropy: input{where} must be a list of {len(rows[0])} logits")
         if isinstance(k, bool) or not isinstance(k, numbers.Integral):
             raise ValueError(f"cross_entropy: target{where} must be an int class index, got {type(k).__name__}: {k!r}")
-        if not 0 <= k < len(row):
+        if not 0 <= int(k) < len(row):
             raise ValueError(f"cross_entropy: target{where} = {k} is out of range for {len(row)} classes")
         z = [_as_value(v, f"{where}[{j}]") for j, v in enumerate(row)]
         onehot = [1.0 if j == k else 0.0 for j in range(len(z))]  # y~ (eq. 4)

@@ -108,7 +108,7 @@ class Recording:
     def observe(self, epoch: int, loss: float | None = None, accuracy: float | None = None) -> None:
         """Take the snapshot of ``epoch`` if it is one of the planned epochs (fit calls this after each epoch)."""
         taken = len(self.snapshots)
-        if self._model is None or taken >= len(self.planned) or self.planned[taken] != epoch:
+        if self._model is None or self._probe is None or taken >= len(self.planned) or self.planned[taken] != epoch:
             return
         weights = [(W.copy(), b.copy()) for W, b in self._model.to_numpy()]
         finite = all(np.isfinite(W).all() and np.isfinite(b).all() for W, b in weights)
@@ -116,7 +116,7 @@ class Recording:
             computed = gradients(weights, self._probe, self.activation, self.output_activation, self._loss_fn)
         if finite and computed is not None:
             grads, delta, probe_loss = computed
-            board = None if self._points is None else self._boundary(weights)
+            board = None if self._points is None else self._boundary(weights, self._points)
         else:  # training diverged: the weights are kept, nothing can be computed from them
             grads = [(np.full(W.shape, np.nan), np.full(b.shape, np.nan)) for W, b in weights]
             delta, probe_loss, board = [np.full(b.shape, np.nan) for _, b in weights], float("nan"), None
@@ -126,8 +126,8 @@ class Recording:
         """Drop the references to the model, the loss and the probe rows (fit calls this at the end)."""
         self._model = self._loss_fn = self._probe = None
 
-    def _boundary(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-        _, a = reference.forward(weights, self._points.T, self.activation, self.output_activation)
+    def _boundary(self, weights: list[tuple[np.ndarray, np.ndarray]], points: np.ndarray) -> np.ndarray:
+        _, a = reference.forward(weights, points.T, self.activation, self.output_activation)
         out = a[-1]  # (n_L, grid * grid)
         if out.shape[0] == 1:
             p = out[0] if self.output_activation == "sigmoid" else 1.0 / (1.0 + np.exp(-np.clip(out[0], -60, 60)))

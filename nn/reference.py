@@ -217,13 +217,16 @@ def backprop(layers: Layers, X: Any, T: Any, hidden: str = "relu", output: str =
         cost = 0.5 * np.sum((Y - T) ** 2) / m  # note 002: J = 1/(2N) sum (t - z)^2
         delta = (Y - T) * derivative(output, z[-1])  # note 004: delta^L = grad_a C * g'(z^L)
 
-    deltas, back, g_prime = [delta], [None], [None]
+    deltas = [delta]
+    back: list[np.ndarray | None] = [None]  # the output layer has no (W^{l+1})^T delta^{l+1} nor g'(z^l) factor
+    g_prime: list[np.ndarray | None] = [None]
     for i in range(len(layers) - 2, -1, -1):
         W_next = layers[i + 1][0]
-        back.insert(0, W_next.T @ delta)
-        g_prime.insert(0, derivative(hidden, z[i]))
+        carried, slope = W_next.T @ delta, derivative(hidden, z[i])
+        back.insert(0, carried)
+        g_prime.insert(0, slope)
         # delta^l = (W^{l+1})^T delta^{l+1} * g'(z^l)  (eq. 21c / 22c / 23c with note 001's W transposed; note 004)
-        delta = back[0] * g_prime[0]
+        delta = carried * slope
         deltas.insert(0, delta)
 
     dW = [d @ a_prev.T / m for d, a_prev in zip(deltas, a[:-1])]  # eq. 23a: 1/m delta^l (A^{l-1})^T

@@ -37,7 +37,7 @@ from .losses import (
     mse_loss,
 )
 from .module import Module
-from .optim import Adam, Optimizer
+from .optim import Adam, Optimizer, VectorRule
 from .recording import Recorder, Recording, start_recording
 
 LossFn = Callable[[Any, Any], Value]
@@ -212,7 +212,9 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | LossFn, optimizer: Optimiz
     ``batch_size=None`` uses the whole set each step. ``progress`` shows a tqdm bar.
     ``compiled=True`` traces the model and loss once (``autograd_lite.compile``) and runs each
     mini-batch through the tape in numpy: the same losses and updates as eager training, to
-    rounding, many times faster (named losses except ``"bce"``).
+    rounding, many times faster (named losses except ``"bce"``). With ``nn.SGD`` / ``nn.Adam`` the updates run on
+    the tape's own parameter vector (``tape.hold_parameters()``, the optimizer's ``vector_rule``); the Values get
+    the numbers before each snapshot and when fit returns or raises. Other optimizers step the Values.
     ``record=True`` (or an ``nn.Recorder``) keeps snapshots of the weights, gradients and deltas every
     epoch, at most 200 evenly spaced (``nn.recording``), for ``history.player(path)``; an ``nn.MLP`` only.
     """
@@ -234,31 +236,66 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | LossFn, optimizer: Optimiz
     recording = history.recording
     if recording is not None:
         recording.observe(0)
+    # compiled with SGD / Adam: the rule runs on the tape's held parameter vector, the Values are written
+    # back before each snapshot and at the end (also when a step raises); other optimizers step the Values
+    rule = _vector_rule(optimizer, tape) if compiled else None
+    held, grads = (tape.hold_parameters() if rule else None), None
     bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress)
-    for _ in bar:
-        order = rng.permutation(m)  # a fresh shuffle each epoch: stochastic gradient descent
-        total, outputs = 0.0, []
-        for start in range(0, m, batch_size):
-            idx = order[start:start + batch_size]
-            if compiled:
-                optimizer.zero_grad()
-                batch_loss, out = tape.backward(*X[idx].T, *targets[idx].T)
-                optimizer.step()
-            else:
-                batch_loss, out = train_step(model, [rows[i] for i in idx], y[idx].tolist(), loss_fn, optimizer)
-            total += batch_loss * len(idx)
-            outputs.append(out)
-        history.loss.append(total / m)
-        history.accuracy.append(_accuracy(correct, np.concatenate(outputs), y[order]))
-        if recording is not None:
-            recording.observe(len(history.loss), history.loss[-1], history.accuracy[-1])
-        shown = {"loss": f"{history.loss[-1]:.4f}"}
-        if history.accuracy[-1] is not None:
-            shown["acc"] = f"{history.accuracy[-1]:.3f}"
-        bar.set_postfix(shown)
+    try:
+        for _ in bar:
+            order = rng.permutation(m)  # a fresh shuffle each epoch: stochastic gradient descent
+            total, outputs = 0.0, []
+            for start in range(0, m, batch_size):
+                idx = order[start:start + batch_size]
+                if held is not None:
+                    (batch_loss, out), grads = tape.value_and_grad(*X[idx].T, *targets[idx].T)
+                    rule.step(held.vector, grads)
+                elif compiled:
+                    optimizer.zero_grad()
+                    batch_loss, out = tape.backward(*X[idx].T, *targets[idx].T)
+                    optimizer.step()
+                else:
+                    batch_loss, out = train_step(model, [rows[i] for i in idx], y[idx].tolist(), loss_fn, optimizer)
+                total += batch_loss * len(idx)
+                outputs.append(out)
+            history.loss.append(total / m)
+            history.accuracy.append(_accuracy(correct, np.concatenate(outputs), y[order]))
+            if recording is not None:
+                if held is not None:
+                    held.sync()
+                recording.observe(len(history.loss), history.loss[-1], history.accuracy[-1])
+            shown = {"loss": f"{history.loss[-1]:.4f}"}
+            if history.accuracy[-1] is not None:
+                shown["acc"] = f"{history.accuracy[-1]:.3f}"
+            bar.set_postfix(shown)
+    finally:
+        if held is not None:
+            _release(held, rule, tape, grads)
     if recording is not None:
         recording.finish()
     return history
+
+
+def _vector_rule(optimizer: Optimizer, tape: ag.Tape) -> VectorRule | None:
+    """The optimizer's rule on the tape's parameter vector when it has one and updates exactly the tape's
+    parameters (in any order); else None: fit steps the Values as in eager training."""
+    where = {id(p): i for i, p in enumerate(tape.parameters)}
+    positions = [where.get(id(p)) for p in optimizer.params]
+    if len(positions) != len(where) or None in positions:
+        return None
+    in_order = positions == list(range(len(positions)))
+    return optimizer.vector_rule(None if in_order else np.array(positions))
+
+
+def _release(held: Any, rule: VectorRule, tape: ag.Tape, grads: np.ndarray | None) -> None:
+    """Values, optimizer state and ``.grad`` (the last batch's gradient) as the per-Value steps leave them."""
+    try:
+        held.release()
+    finally:
+        rule.store()
+        if grads is not None:
+            for p, g in zip(tape.parameters, grads.tolist()):
+                p.grad = g
 
 
 def evaluate(model: Callable, X: Any, y: Any, *, loss: str | LossFn, compiled: bool = False,

@@ -76,7 +76,7 @@ def test_a_number_the_user_made_a_value_and_used_twice_is_not_folded():
     y = a * a
     e = explain(y)
     assert [s.input for s in e.steps] == [a, a] and e.grad(a) == 6.0
-    assert e.steps[0].named_formula == "d(3 * 3)/d3 = 3" and e.constants == frozenset()
+    assert e.steps[0].named_formula == "d(3⁽¹⁾ * 3⁽²⁾)/d3⁽¹⁾ = 3⁽²⁾" and e.constants == frozenset()  # slots marked
 
 
 def test_a_graph_of_numbers_only_keeps_them():
@@ -378,11 +378,21 @@ def test_the_presentation_scale(browser, tmp_path):
     assert console_errors(browser) == []
 
 
-@pytest.mark.parametrize("scale", [0.4, 3.5, math.nan, math.inf, "2", True])
+@pytest.mark.parametrize("scale", [0.4, 3.5, math.nan, math.inf, 10 ** 400, "2", True, None])
 def test_the_scale_is_bounded(scale):
-    with pytest.raises(ValueError, match="scale must be a number from 0.5 to 3"):
+    wrong = TypeError if isinstance(scale, (str, bool, type(None))) else ValueError
+    with pytest.raises(wrong, match="to_html: scale must be a number from 0.5 to 3"):
         to_html(small_explanation(), scale=scale)
     assert 'data-scale="2.5"' in to_html(small_explanation(), scale=2.5)
+
+
+@pytest.mark.parametrize("scale", [2, 2.0, "np.float64", "np.int64", "Fraction"])
+def test_the_page_scale_takes_any_real_number_as_draw_does(scale):
+    import fractions
+
+    import numpy as np
+    scale = {"np.float64": np.float64(2), "np.int64": np.int64(2), "Fraction": fractions.Fraction(2)}.get(scale, scale)
+    assert 'data-scale="2"' in to_html(small_explanation(), scale=scale)
 
 
 def test_two_nodes_with_one_label_are_told_apart():
@@ -394,3 +404,58 @@ def test_two_nodes_with_one_label_are_told_apart():
     assert e.names[x1] == "x" and e.names[x2] == "x (2)"
     assert [s.input_name for s in e.steps] == ["x", "x (2)"]
     assert "dv1/dx = 5, dv1/d(x (2)) = 2" in e.to_text()
+
+
+SLOTTED = {"mul": lambda p, q: p * q, "add": lambda p, q: p + q, "sub": lambda p, q: p - q,
+           "div": lambda p, q: p / q, "pow": lambda p, q: p ** q, "dot": lambda p, q: al.dot([p, q], [q, p])}
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(sorted(SLOTTED)), st.sampled_from(["x", "a", "b", "u", "y", "z_1^[2]", "x_1", "v1", "a b"]),
+       st.booleans())
+def test_an_input_in_two_slots_never_reads_as_the_whole_derivative(op, name, same):
+    """x * x: the partial in one slot is not d(x * x)/dx (that is 2x). Every occurrence of a repeated input carries
+    its slot mark, the denominator names the step's own slot, and the mark-free name appears nowhere."""
+    x = Value(1.5, label=name)
+    other = x if same else Value(0.5, label="q")
+    e = explain(SLOTTED[op](x, other))
+    for s in e.steps:
+        if s.input is not x:
+            continue
+        n = s.node.inputs.count(x)
+        shown = symbol(name, "text")
+        formula = s.named_formula
+        if n > 1:
+            marks = re.findall(re.escape(shown if atomic(name) else f"({shown})") + r"(⁽[⁰-⁹¹²³]+⁾)?", formula)
+            assert marks and all(marks), (formula, marks)  # never bare
+            top, below = formula.split(" = ")[0].rsplit("/d", 1)
+            assert below.endswith("⁽" + str(s.position + 1).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")) + "⁾")
+            assert s.slot and f"{s.slot} operand" in e.to_text()
+            latex = s.named_formula_latex
+            assert latex.count("{}^{(") == formula.count("⁽")
+        else:
+            assert "⁽" not in formula and not s.slot
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.one_of(st.sampled_from(["0.5", "0.6", "1.7", "2", "-1", "99", "abc", "1e-9", "2.999"]),
+                 st.floats(0.5, 3).map(lambda f: f"{f:.3g}")))
+def test_the_scale_menu_shows_the_scale_in_use(browser, tmp_path_factory, asked):
+    """?scale=0.5 is a 50% page: the menu must not say 75% (its nearest entry); the font follows the same number."""
+    from selenium.webdriver.support.ui import Select
+
+    open_page(browser, tmp_path_factory.mktemp("menu"), small_explanation(), "menu", query=f"?scale={asked}")
+    font = browser.execute_script("return parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    try:
+        expected = min(3.0, max(0.5, float(asked)))
+    except ValueError:
+        expected = 1.0
+    menu = Select(browser.find_element("id", "scale"))
+    assert float(menu.first_selected_option.get_attribute("value")) == pytest.approx(expected)
+    assert menu.first_selected_option.text == f"{math.floor(expected * 100 + 0.5)}%"  # JS Math.round
+    assert font == pytest.approx(15.0 * expected, abs=0.01)
+    values = [float(o.get_attribute("value")) for o in menu.options]
+    assert values == sorted(values) and len(values) == len(set(values))  # the extra entry sits in order, once
+    menu.select_by_value("2")  # and the menu still works
+    assert browser.execute_script("return parseFloat(getComputedStyle(document.documentElement).fontSize)") == 30.0
+    assert console_errors(browser) == []

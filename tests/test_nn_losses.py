@@ -98,7 +98,7 @@ def test_losses_accept_single_values_and_multi_output_batches():
 
 @pytest.mark.parametrize("call, message", [
     (lambda: nn.mse_loss([Value(1.0), Value(2.0)], [1.0]), r"input has shape \(2,\) but target has shape \(1,\)"),
-    (lambda: nn.mse_loss([Value(1.0)], [[1.0]]), "target has shape"),
+    (lambda: nn.mse_loss([Value(1.0), Value(2.0)], [[1.0, 2.0], [3.0, 4.0]]), "target has shape"),
     (lambda: nn.mse_loss([], []), "empty"),
     (lambda: nn.mse_loss([Value(1.0)], [Value(1.0)]), "plain numbers"),
     (lambda: nn.mse_loss(["a"], [1.0]), r"input\[0\] must be a Value"),
@@ -139,3 +139,21 @@ def test_cross_entropy_term_with_a_one_hot_of_values():
     (term,) = nn.losses.TERMS["cross_entropy"](z, [Value(0.0), Value(1.0), Value(0.0)])
     assert term.data == pytest.approx(nn.cross_entropy([1.0, -2.0, 0.5], 1).data, rel=1e-15)
     assert term.data == pytest.approx(math.log(math.exp(1.0) + math.exp(-2.0) + math.exp(0.5)) + 2.0, rel=1e-14)
+
+
+def test_a_column_of_targets_pairs_with_single_outputs():
+    """Targets shaped (n, 1), as numpy users keep them, pair with n single outputs (tester2's find); a real
+    mismatch is still refused."""
+    import numpy as np
+    import pytest
+
+    import nn
+
+    model = nn.MLP(2, [3, 1], seed=0)
+    X, T = np.array([[0.5, -1.5], [1.0, 2.0]]), np.array([[0.7], [0.1]])
+    outputs = [model(x) for x in X.tolist()]
+    assert nn.mse_loss(outputs, T).data == nn.mse_loss(outputs, T.ravel()).data
+    history = nn.fit(model, X, T, loss="mse", epochs=2, progress=False)
+    assert len(history.loss) == 2
+    with pytest.raises(ValueError, match="shape"):
+        nn.mse_loss(outputs, np.array([[0.7, 0.1]] * 2))

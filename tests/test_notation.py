@@ -185,14 +185,17 @@ def test_draw_names_boxes_with_subscripts_layers_from_1_and_states_the_conventio
 
 def test_scale_is_bounded_with_a_clear_error():
     y = Value(1.0, label="x_1").tanh()
-    for bad in (0.49, 4.01, float("nan"), float("inf")):
-        with pytest.raises(ValueError, match="draw: scale must be from 0.5 .* to 4"):
+    for bad in (0.49, 4.01, float("nan"), float("inf"), 10 ** 400, -(10 ** 400)):
+        with pytest.raises(ValueError, match="draw: scale must be a number from 0.5 to 4 .*, got "):
             draw(y, scale=bad)
     for bad in (True, "2", None):
         with pytest.raises(TypeError, match="draw: scale must be a number"):
             draw(y, scale=bad)
     assert "dpi" not in draw(y).source and "dpi=108" in draw(y, scale=1.5).source
     assert "dpi=288" in draw(y, scale=4).source and "dpi=36" in draw(y, scale=0.5).source
+    # any real number type a user may hold, the same as its float
+    for good in (np.float64(1.5), np.int64(2), np.float32(1.5), __import__("fractions").Fraction(3, 2)):
+        assert f"dpi={72 * float(good):g}" in draw(y, scale=good).source
 
 
 def _png_size(path) -> tuple[int, int]:
@@ -223,3 +226,25 @@ def test_hostile_labels_next_to_notation_render(tmp_path):
     render(draw(out), tmp_path / "hostile.svg")
     svg = (tmp_path / "hostile.svg").read_text()
     assert "&lt;/SUB&gt;" in svg and "&lt;b&gt;" in svg and "\\x1b" in svg  # shown as text, not markup
+
+
+@pytest.mark.parametrize("label", [None, 3, 2.5, b"z_1", ["z_1"], Value(1.0, label="z_1")])
+def test_symbol_refuses_a_label_that_is_not_text(label):
+    with pytest.raises(TypeError, match=f"symbol: label must be a str, got {type(label).__name__}"):
+        symbol(label, "text")
+
+
+def test_the_caption_tells_a_reader_of_notes_003_and_004_their_weight_index_order():
+    """Note 001's w_jk^[l] goes from node j (layer l-1) to node k (layer l); notes 003 (w_ij) and 004 (w_jk)
+    put the receiving node first. The picture names a weight as note 001 does, so its caption must say how
+    the other notes write the same weight, and which entry of W^[l] (n_l x n_{l-1}) it is."""
+    caption = network_caption("text")
+    assert "wⱼₖ^[l] links aⱼ^[l-1] to zₖ^[l] as in note 001" in caption
+    assert "entry (k, j) of W^[l]" in caption and "notes 003/004 write it wₖⱼ" in caption
+    model = mlp_231()
+    loss = nn.half_squared_error(model(X), T)
+    for layer_number, layer in enumerate(model.layers, 1):
+        for k, neuron in enumerate(layer.neurons, 1):
+            for j, w in enumerate(neuron.w, 1):  # row k, column j of W^[l]: from node j to node k
+                assert w.label == notation_label("w", j, k, layer=layer_number)
+    assert network_caption("dot_html") in draw(loss, model=model).source

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("autograd_lite", "nn")
+ASSETS = {".html", ".js", ".css"}
 SKIP = shutil.ignore_patterns(".venv*", ".git", "__pycache__", "*.egg-info", "build", "dist", "out", "site",
                               ".hypothesis", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".import_linter_cache")
 
@@ -55,8 +57,16 @@ def test_twine_check_passes(built):
 def test_the_wheel_carries_the_pages_and_the_type_marker(built):
     _, wheel, _ = built
     names = set(zipfile.ZipFile(wheel).namelist())
-    templates = {str(p.relative_to(ROOT)) for p in ROOT.glob("*/**/*.html") if ".venv" not in p.parts}
-    assert templates and templates <= names, templates - names
+    # the packages' own files only: generated pages elsewhere in the checkout (out/, docs/generated/) are no templates
+    templates = {str(p.relative_to(ROOT)) for package in PACKAGES for p in (ROOT / package).rglob("*")
+                 if p.suffix in ASSETS}
+    assert {"autograd_lite/teaching/quiz.html", "autograd_lite/teaching/walkthrough.html", "nn/player.html",
+            "nn/layer_view.html"} <= templates
+    assert templates <= names, templates - names
+    # and every resource the code opens by name: a new page whose template the package data would leave out fails
+    opened = {f"{path.parent.relative_to(ROOT)}/{name}" for package in PACKAGES for path in (ROOT / package).rglob("*.py")
+              for name in re.findall(r"joinpath\(\s*[\"']([^\"']+)[\"']", path.read_text(encoding="utf-8"))}
+    assert opened and opened <= names, opened - names
     assert {"autograd_lite/py.typed", "nn/py.typed"} <= names
     assert not any(n.startswith("tests/") for n in names)
 
@@ -88,3 +98,31 @@ def test_the_command_line_runs_from_the_installed_wheel(built, tmp_path):
     shown = run(script, "--help", cwd=tmp_path).stdout
     assert "explain" in shown and "train" in shown  # train arrives through nn's entry point
     assert "dy/dx" in run(script, "explain", "x**2", "x=3", cwd=tmp_path).stdout
+
+
+PAGES = """
+import numpy as np, nn
+from autograd_lite import Value, explain, quiz
+x, w = Value(3.0, label="x"), Value(0.5, label="w")
+y = (w * x).tanh()
+y.backward()
+m = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+view = nn.explain_layers(m, np.array([[0.5, -1.5]]), np.array([[0.7]]), loss="half_squared_error")
+history = nn.fit(m, np.array([[0.5, -1.5], [1.0, 2.0]]), np.array([0.7, 0.1]), loss="mse", epochs=2,
+                 progress=False, record=True)
+from nn.player import to_html
+pages = {"walkthrough": explain(y).to_html(), "quiz": quiz(y).to_html(), "layers": view.to_html(),
+         "player": to_html(history)}
+for name, page in pages.items():
+    print(name, len(page), "%%" in page, page.lstrip()[:9])  # a placeholder %%NAME%% left unfilled
+"""
+
+
+def test_every_page_renders_from_the_installed_wheel(built, tmp_path):
+    """Each page's template is read from the installed package, not the checkout, and filled in."""
+    _, _, python = built
+    shown = run(python, "-c", PAGES, cwd=tmp_path).stdout.split("\n")
+    pages = {line.split()[0]: line.split()[1:] for line in shown if line}
+    assert set(pages) == {"walkthrough", "quiz", "layers", "player"}, shown
+    for name, (size, unfilled, start) in pages.items():
+        assert int(size) > 2000 and unfilled == "False" and start.lower() == "<!doctype", (name, size, unfilled, start)

@@ -236,3 +236,19 @@ def test_the_loss_axis_is_labelled_readably(browser, tmp_path, case):
         heights = [float(point.split(",")[1]) for point in ys.replace("M", "L").split("L") if point]
         assert all(10 - 0.5 <= h <= 190 - 26 + 0.5 for h in heights)  # inside the plot, not under the axis
     assert console_errors(browser) == []
+
+
+def test_keys_with_a_modifier_are_the_browsers(browser, moons_page):
+    """Alt+Right, Ctrl+End: the browser's keys (Back, Forward, scrolling), never a step of the player."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    open_page(browser, moons_page[0])
+    press(browser, Keys.ARROW_RIGHT)
+    start = epoch(browser)
+    for modifier, key in ((Keys.ALT, Keys.ARROW_RIGHT), (Keys.CONTROL, Keys.END), (Keys.CONTROL, Keys.ARROW_LEFT)):
+        ActionChains(browser).key_down(modifier).send_keys(key).key_up(modifier).perform()
+        assert epoch(browser) == start, (modifier, key)
+    press(browser, Keys.ARROW_RIGHT)
+    assert epoch(browser) != start  # plain keys still step
+    assert console_errors(browser) == []

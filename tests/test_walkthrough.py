@@ -166,3 +166,28 @@ def test_a_big_page_without_its_diagram_in_headless_chromium(browser, tmp_path):
     assert page.count("<script") == 1
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == [], errors
+
+
+def test_keys_with_a_modifier_are_the_browsers_not_steps(browser, tmp_path):
+    """Alt+← is the browser's Back and Ctrl/Alt+arrows its shortcuts: the page steps only on the bare keys."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    x, w = Value(1.0, label="x"), Value(0.5, label="w")
+    y = (w * x).tanh()
+    y.backward()
+    path = tmp_path / "keys.html"
+    path.write_text(explain(y).to_html(), encoding="utf-8")
+    browser.get(path.as_uri())
+    zoomed = lambda: "zoomed" in browser.find_element("id", "diagram").get_attribute("class")  # noqa: E731
+    before = zoomed()
+    for modifier in (Keys.ALT, Keys.CONTROL, Keys.META):
+        for key in (Keys.ARROW_RIGHT, Keys.PAGE_DOWN, Keys.END, "z"):
+            ActionChains(browser).key_down(modifier).send_keys(key).key_up(modifier).perform()
+            assert active(browser) == 0 and zoomed() == before, (modifier, key)
+    ActionChains(browser).send_keys(Keys.ARROW_RIGHT).perform()
+    assert active(browser) == 1  # the bare key still steps
+    ActionChains(browser).send_keys("z").perform()
+    assert zoomed() != before
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import math
 import os
 import stat
 import sys
@@ -92,6 +93,26 @@ def whole_number(low: int, high: int) -> Callable[[str], int]:
         if n is None or not low <= n <= high:
             raise argparse.ArgumentTypeError(f"expected a whole number from {low:,} to {high:,}, got '{shorten(text)}'")
         return n
+
+    return parse
+
+
+def number_between(low: float, high: float) -> Callable[[str], float]:
+    """An argparse ``type`` for a number from ``low`` to ``high`` (no nan, no inf): ``number_between(0.5, 3)("1.5")``.
+
+    >>> number_between(0.5, 3)("nan")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: expected a number from 0.5 to 3, got 'nan'
+    """
+
+    def parse(text: str) -> float:
+        try:
+            x = float(text)
+        except ValueError:
+            x = math.nan
+        if not low <= x <= high:  # nan fails too
+            raise argparse.ArgumentTypeError(f"expected a number from {low:g} to {high:g}, got '{shorten(text)}'")
+        return x
 
     return parse
 

@@ -44,6 +44,7 @@ from .args import (
     SPECIAL,
     check_output,
     name_some,
+    number_between,
     output_path,
     say,
     shorten,
@@ -240,6 +241,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="text for the terminal, md (Markdown with LaTeX), html (a walkthrough page)")
     p.add_argument("-o", "--output", metavar="FILE", type=output_path, help="write to FILE instead of standard output")
     p.add_argument("--precision", **precision)
+    p.add_argument("--constants", action="store_true", help="give the formula's numbers steps of their own")
+    p.add_argument("--scale", type=number_between(0.5, 3), default=1.0, help="html: page scale, 0.5 to 3 (default 1)")
     p.set_defaults(run=_explain)
 
     p = commands.add_parser("draw", help="the computation graph of a formula, as an image", epilog=EPILOG,
@@ -255,6 +258,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", **precision)
     p.add_argument("--highlight", metavar="NAME", help="thicken every path from variable NAME to the result")
     p.add_argument("--color-by", choices=("sign", "magnitude"), help="tint nodes by their gradient")
+    p.add_argument("--scale", type=number_between(0.5, 4), default=1.0, help="picture size, 0.5 to 4 (default 1)")
     p.set_defaults(run=_draw)
 
     from .practice import add_practice_commands  # here: practice reads this module's UsageError and formula
@@ -317,9 +321,10 @@ def _explain(args: argparse.Namespace) -> int:
     if args.output is not None:
         check_output(args.output, "-o", pipe_ok=True)  # write_output opens a pipe without waiting
     root, _ = formula(args)
-    e = explain(root)
+    e = explain(root, constants=args.constants)
     if args.format == "html":
-        text = e.to_html(precision=args.precision, title=f"Backpropagation through {args.expression}")
+        text = e.to_html(precision=args.precision, title=f"Backpropagation through {args.expression}",
+                         scale=args.scale)
     else:
         text = (e.to_text if args.format == "text" else e.to_markdown)(precision=args.precision)
     write_output(text + "\n", args.output)
@@ -339,7 +344,8 @@ def _draw(args: argparse.Namespace) -> int:
                          f"({name_some(leaves, 10)})")
     root.backward()
     graph = draw(root, rankdir=args.rankdir, show_grad=not args.no_grad, precision=args.precision,
-                 highlight=leaves[args.highlight] if args.highlight else None, color_by=args.color_by)
+                 highlight=leaves[args.highlight] if args.highlight else None, color_by=args.color_by,
+                 scale=args.scale)
     if args.output is None:
         write_output(graph.source, None)
         return EXIT_OK

@@ -22,7 +22,7 @@ import keyword
 import math
 from collections.abc import Callable, Mapping
 
-from ..core import engine
+from ..core import nary
 from ..core.engine import Value
 from ..core.ops import BUILT_IN, OPS
 from .args import shorten
@@ -52,7 +52,7 @@ def _functions() -> dict[str, tuple[Callable, int, int]]:
             takes_param = "{p}" in op.symbol  # leaky_relu(x, slope), elu(x, alpha)
             table[name] = (method, 1, 2 if takes_param else 1)
         elif op.arity == 0:
-            table[name] = (getattr(engine, name), 1, 2 if name == "dot" else MAX_NODES)
+            table[name] = (getattr(nary, name), 1, 2 if name == "dot" else MAX_NODES)
     return table
 
 

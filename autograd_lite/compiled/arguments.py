@@ -87,3 +87,25 @@ def batch_arrays(inputs: Sequence[Any], n_inputs: int, fn_name: str) -> tuple[li
     if B == 0:
         raise ValueError("the batch is empty (B = 0)")
     return arrays, B
+
+
+_FLOAT64 = np.dtype(float)
+
+
+def plain_batch_size(inputs: Sequence[Any], n_inputs: int) -> int | None:
+    """B when the batch is the common case (``n_inputs`` float64 1-D arrays of one length B > 0), else None.
+    Not checked here: finiteness (the caller checks the copied batch in one go, ``batch_arrays`` then names it).
+
+    >>> plain_batch_size([np.zeros(3), np.ones(3)], 2), plain_batch_size([np.zeros(3), 1.0], 2)
+    (3, None)
+    """
+    if len(inputs) != n_inputs or not n_inputs:
+        return None
+    shape = None
+    for x in inputs:
+        if type(x) is not np.ndarray or x.dtype is not _FLOAT64 or x.ndim != 1:
+            return None
+        if shape is not None and x.shape != shape:
+            return None
+        shape = x.shape
+    return shape[0] or None

@@ -104,7 +104,10 @@ def softplus(x: Array) -> Array:
 
 
 def relu(x: Array) -> Array:
-    return np.where(np.greater(x, 0.0), x, 0.0)
+    # scalar_math's "x if x > 0 else 0.0": fmax gives 0.0 for NaN and x < 0, and + 0.0 turns its -0.0 into 0.0
+    out = np.fmax(x, 0.0)
+    out += 0.0
+    return out
 
 
 def leaky_relu(x: Array, slope: float) -> Array:

@@ -1,6 +1,10 @@
 """Running a lowered plan (``lowering``): layers as matrix products, the rest with ``replay``, in
 buffers the tape keeps between calls (one set per batch size, a few sizes at most).
 
+Each batch size's buffers come with the plan prepared over them: per step one argument-free function
+forward and one backward, with every buffer view, field and formula looked up once, so a call is a loop
+of calls (the fixed cost per call is what dominates a small batch).
+
     >>> import numpy as np; from autograd_lite import Value, compile, dot
     >>> w = [Value(1.0), Value(-1.0)]; tape = compile(lambda x, y: dot(w, [x, y]).relu(), [0.0, 0.0], w)
     >>> tape.value_and_grad(np.array([3.0, 1.0]), np.array([1.0, 2.0]))   # mean of relu(x - y): (2 + 0) / 2
@@ -10,13 +14,16 @@ buffers the tape keeps between calls (one set per batch size, a few sizes at mos
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from ..core import scalar_math
 from . import array_math
 from .lowering import Layer, Plan
-from .replay import Run, elementwise_runners, run_backward, run_forward
+from .program import Group
+from .replay import Run, long_sum, run_backward, run_forward
 
 __all__ = ["Workspace", "backward", "forward"]
 
@@ -24,20 +31,42 @@ BATCH_SIZES_KEPT = 4  # buffers of this many batch sizes are kept (the most rece
 
 
 class Batch:
-    """The buffers of one batch size: V, its gradients GV, and each activated layer's Z (k x B)."""
+    """The buffers of one batch size (V, its gradients GV, each activated layer's Z: k x B) and the plan
+    prepared over them: ``forward_ops`` in order, ``backward_ops`` last step first."""
 
-    def __init__(self, plan: Plan, B: int) -> None:
+    def __init__(self, ws: Workspace, B: int) -> None:
+        plan = ws.plan
         self.V = np.empty((plan.n_rows[True], B))
         self.GV = np.empty_like(self.V)
         self.Z = [np.empty((layer.k, B)) if layer.act is not None else None for layer in plan.layers]
+        self.ones = {layer.ones for layer in plan.layers if layer.ones is not None}
+        for row in self.ones:
+            self.V[row] = 1.0
+        self.run = Run(ws.U, self.V, B, [])
+        self.inputs = self.V[:ws.n_inputs]  # the function's inputs' rows (the first ones)
+        forward_ops, backward_ops = [], []
+        for step in plan.steps:
+            if type(step) is Layer:
+                fwd, bwd = _layer_ops(step, ws, self)
+            elif _elementwise(step):
+                fwd, bwd = _elementwise_ops(step, ws, self)
+            elif step.scalar is not None and (step.span is not None or not long_sum(step)):
+                fwd, bwd = _scalar_ops(step, ws)
+            else:
+                fwd, bwd = _group_ops(step, ws, self)
+            forward_ops.append(fwd)
+            if bwd is not None:
+                backward_ops.append(bwd)
+        self.forward_ops = tuple(forward_ops)
+        self.backward_ops = tuple(reversed(backward_ops))
 
 
 class Workspace:
     """A tape's buffers: U and its gradients GU (with each layer's W and b as views where the rows allow),
     and a ``Batch`` per recent batch size. One call uses it at a time (the tape holds a lock)."""
 
-    def __init__(self, plan: Plan, constants: slice, constant_values: np.ndarray) -> None:
-        self.plan = plan
+    def __init__(self, plan: Plan, constants: slice, constant_values: np.ndarray, n_inputs: int = 0) -> None:
+        self.plan, self.n_inputs = plan, n_inputs
         self.U = np.empty((plan.n_rows[False], 1))
         self.U[constants, 0] = constant_values
         self.GU = np.empty_like(self.U)
@@ -48,78 +77,213 @@ class Workspace:
         self.b = [layer.b.view(U) if layer.b is not None and layer.b.strides else None for layer in plan.layers]
         self.Gb = [layer.b.view(GU) if layer.b is not None and layer.b.strides else None for layer in plan.layers]
         self.batches: OrderedDict[int, Batch] = OrderedDict()
-        self.runners = [None if type(step) is Layer else elementwise_runners(step) for step in plan.steps]
+        self._last: Batch | None = None
 
     def batch(self, B: int) -> Batch:
-        found = self.batches.pop(B, None) or Batch(self.plan, B)
+        last = self._last
+        if last is not None and last.run.B == B:  # the same size as the last call: nothing to reorder
+            return last
+        found = self.batches.pop(B, None) or Batch(self, B)
         self.batches[B] = found  # most recent last
         while len(self.batches) > BATCH_SIZES_KEPT:
             self.batches.popitem(last=False)
+        self._last = found
         return found
 
 
 def forward(ws: Workspace, bufs: Batch, B: int) -> Run:
     """Every step of the plan, forward; U and the inputs' rows of V are already filled in."""
-    U, V = ws.U, bufs.V
-    saved: list[Any] = []
-    for step, runners in zip(ws.plan.steps, ws.runners):
-        if runners is not None:
-            saved.append(runners[0](U, V))
-        elif type(step) is Layer:
-            saved.append(_layer_forward(step, ws, bufs))
-        else:
-            saved.append(run_forward(step, U, V))
-    return Run(U, V, B, saved)
+    for fwd in bufs.forward_ops:
+        fwd()
+    return bufs.run
 
 
 def backward(ws: Workspace, bufs: Batch, run: Run) -> None:
     """The chain rule, step by step from the last; GU and GV hold the seeded output gradient."""
-    GU, GV = ws.GU, bufs.GV
-    for step, runners, saved in zip(reversed(ws.plan.steps), reversed(ws.runners), reversed(run.saved)):
-        if runners is not None:
-            runners[1](saved, run, GU, ws.GU_flat, GV)
-        elif type(step) is Layer:
-            _layer_backward(step, saved, ws, bufs)
-        else:
-            run_backward(step, saved, run, GU, ws.GU_flat, GV)
+    for bwd in bufs.backward_ops:
+        bwd()
 
 
-def _layer_forward(layer: Layer, ws: Workspace, bufs: Batch) -> tuple:
-    i = layer.index
-    # a contiguous copy: BLAS cannot multiply the strided view (w_1..w_n, b per neuron), numpy's own loop is 8x slower
-    W = np.ascontiguousarray(ws.W[i]) if ws.W[i] is not None else layer.W.view(ws.U_flat)
-    V = bufs.V
-    A = V[layer.a]
+def _augmented(layer: Layer, ws: Workspace) -> tuple[np.ndarray, np.ndarray] | None:
+    """[W b] and its gradient as contiguous k x (n + 1) views of U and GU, when the parameters lie neuron by
+    neuron (w_1..w_n, b), as ``nn``'s layers and ``model.parameters()`` have them; else None."""
+    if layer.b is None:
+        return None
+    rows = np.concatenate([layer.W.rows, layer.b.rows[:, None]], axis=1)
+    start = int(rows[0, 0])
+    if not (rows.ravel() == np.arange(start, start + rows.size)).all():
+        return None
+    span = slice(start, start + rows.size)
+    return ws.U_flat[span].reshape(rows.shape), ws.GU_flat[span].reshape(rows.shape)
+
+
+def _augmented_layer_ops(layer: Layer, ws: Workspace, bufs: Batch, Wb: np.ndarray,
+                         GWb: np.ndarray) -> tuple[Callable, Callable | None]:
+    """A layer with its bias as one more column of W: z = [W b] [a; 1] (notes 004's z = W a + b in one product);
+    [a; 1] is a view of V when a ones row follows A there (a lowered layer's outputs), else copied per call."""
+    V, GV, n, act, act_param = bufs.V, bufs.GV, layer.n, layer.act, layer.act_param
+    in_place = type(layer.a) is slice and layer.a.stop in bufs.ones
+    if in_place:
+        A1 = V[layer.a.start:layer.a.stop + 1]
+    else:
+        A1 = np.empty((n + 1, bufs.run.B))
+        A1[n] = 1.0
     out = V[layer.out]
-    Z = bufs.Z[i] if layer.act is not None else out
-    np.matmul(W, A, out=Z)  # z = W a (notes 004), one column per sample
-    if layer.b is not None:
-        b = ws.b[i] if ws.b[i] is not None else layer.b.view(ws.U_flat)
-        Z += b[:, None]  # + b
-    if layer.act is not None:
-        out[...] = layer.act.forward(array_math, (Z,), layer.act_param)  # a = g(z), the op table's formula
-    return W, A
+    Z = bufs.Z[layer.index] if act is not None else out
+    A_rows = layer.a
+    W = Wb[:, :n]
+
+    def fwd() -> None:
+        if not in_place:
+            A1[:n] = V[A_rows]
+        np.matmul(Wb, A1, out=Z)  # z = W a + b, one column per sample
+        if act is not None:
+            out[...] = act.forward(array_math, (Z,), act_param)  # a = g(z), the op table's formula
+
+    G = GV[layer.out]
+    GA = GV[layer.a] if type(layer.a) is slice else None
+    needs_a = layer.a_needs_grad
+
+    def bwd() -> None:
+        # delta = dC/da * g'(z), g' from the op table; written over z (not needed any more): one k x B array less
+        dZ = np.multiply(G, act.local(array_math, (Z,), out, act_param)[0], out=Z) if act is not None else G
+        np.add(GWb, dZ @ A1.T, out=GWb)  # [dC/dW dC/db] = delta [a; 1]^T, summed over the batch by the product
+        if needs_a:  # dC/da^{l-1} = W^T delta (rows of A are distinct)
+            if GA is not None:
+                np.add(GA, W.T @ dZ, out=GA)
+            else:
+                GV[A_rows] += W.T @ dZ
+
+    return fwd, bwd
 
 
-def _layer_backward(layer: Layer, saved: tuple, ws: Workspace, bufs: Batch) -> None:
-    W, A = saved
-    i = layer.index
-    G = bufs.GV[layer.out]
-    if layer.act is not None:  # delta = dC/da * g'(z), g' from the op table
-        Z = bufs.Z[i]
-        dZ = G * layer.act.local(array_math, (Z,), bufs.V[layer.out], layer.act_param)[0]
-    else:
-        dZ = G
-    dW = dZ @ A.T  # dC/dW = delta a^T (summed over the batch by the product)
-    if ws.GW[i] is not None:
-        ws.GW[i] += dW
-    else:
-        ws.GU_flat[layer.W.rows] += dW  # rows are distinct (lowering checked)
-    if layer.b is not None:
-        db = dZ.sum(axis=1)  # dC/db = delta, summed over the batch
-        if ws.Gb[i] is not None:
-            ws.Gb[i] += db
+def _layer_ops(layer: Layer, ws: Workspace, bufs: Batch) -> tuple[Callable, Callable | None]:
+    """A layer's forward z = W a + b, a = g(z) (notes 004) and its backward, over this batch's buffers."""
+    augmented = _augmented(layer, ws)
+    if augmented is not None:
+        return _augmented_layer_ops(layer, ws, bufs, *augmented)
+    i, V, GV, U_flat, GU_flat = layer.index, bufs.V, bufs.GV, ws.U_flat, ws.GU_flat
+    # W and b: views of U when their rows are evenly spaced (BLAS multiplies the strided view), else gathered
+    W_view, b_view = ws.W[i], (ws.b[i][:, None] if ws.b[i] is not None else None)
+    has_b, act, act_param = layer.b is not None, layer.act, layer.act_param
+    A_view = V[layer.a] if type(layer.a) is slice else None
+    out = V[layer.out]
+    Z = bufs.Z[i] if act is not None else out
+    saved: list[Any] = [W_view, A_view]  # the W and A this call multiplied, for the backward
+
+    def fwd() -> None:
+        W = W_view if W_view is not None else layer.W.view(U_flat)
+        A = A_view if A_view is not None else V[layer.a]
+        saved[0], saved[1] = W, A
+        np.matmul(W, A, out=Z)  # z = W a, one column per sample
+        if has_b:
+            np.add(Z, b_view if b_view is not None else layer.b.view(U_flat)[:, None], out=Z)  # + b
+        if act is not None:
+            out[...] = act.forward(array_math, (Z,), act_param)  # a = g(z), the op table's formula
+
+    G = GV[layer.out]
+    GW, Gb = ws.GW[i], ws.Gb[i]
+    GA = GV[layer.a] if type(layer.a) is slice else None
+    needs_a = layer.a_needs_grad
+
+    def bwd() -> None:
+        W, A = saved
+        # delta = dC/da * g'(z), g' from the op table; written over z (not needed any more): one k x B array less
+        dZ = np.multiply(G, act.local(array_math, (Z,), out, act_param)[0], out=Z) if act is not None else G
+        dW = dZ @ A.T  # dC/dW = delta a^T (summed over the batch by the product)
+        if GW is not None:
+            np.add(GW, dW, out=GW)
         else:
-            ws.GU_flat[layer.b.rows] += db
-    if layer.a_needs_grad:
-        bufs.GV[layer.a] += W.T @ dZ  # dC/da^{l-1} = W^T delta (rows of A are distinct)
+            GU_flat[layer.W.rows] += dW  # rows are distinct (lowering checked)
+        if has_b:
+            db = dZ.sum(axis=1)  # dC/db = delta, summed over the batch
+            if Gb is not None:
+                np.add(Gb, db, out=Gb)
+            else:
+                GU_flat[layer.b.rows] += db
+        if needs_a:  # dC/da^{l-1} = W^T delta (rows of A are distinct)
+            if GA is not None:
+                np.add(GA, W.T @ dZ, out=GA)
+            else:
+                GV[layer.a] += W.T @ dZ
+
+    return fwd, bwd
+
+
+def _elementwise(group: Group) -> bool:
+    """A group whose every operand is one contiguous block (the common case: unary and binary ops)."""
+    return group.scalar is None and all(o.block is not None and not o.shared for o in group.operands)
+
+
+def _elementwise_ops(group: Group, ws: Workspace, bufs: Batch) -> tuple[Callable, Callable | None]:
+    """``run_forward`` / ``run_backward`` specialised to an elementwise group, over this batch's buffers."""
+    U, V, GV = ws.U, bufs.V, bufs.GV
+    parts = [(V if o.batch else U)[o.block] for o in group.operands]
+    xs = tuple(parts) if group.order is None else tuple(parts[i] for i in group.order)
+    out = (V if group.batch else U)[group.out]
+    g = (GV if group.batch else ws.GU)[group.out]
+    op_forward, local, param = group.op.forward, group.op.local, group.param
+    # (position, summed over the batch, where its gradient goes); a uniform input of a uniform output needs no sum
+    targets = [(o.positions[0], not o.batch and group.batch, (GV if o.batch else ws.GU)[o.block])
+               for o in group.operands if o.grad]
+
+    def fwd() -> None:
+        out[...] = op_forward(array_math, xs, param)
+
+    def bwd() -> None:
+        partials = local(array_math, xs, out, param)
+        for j, summed, target in targets:  # as run_backward's elementwise case
+            d = partials[j]
+            contribution = g if type(d) is float and d == 1.0 else d * g  # add's 1.0: g itself, exactly
+            if summed:  # a uniform input of batch nodes: summed over the batch
+                target[:, 0] += contribution.sum(axis=1)
+            else:
+                target += contribution
+
+    return fwd, (bwd if targets and group.grad else None)
+
+
+def _group_ops(group: Group, ws: Workspace, bufs: Batch) -> tuple[Callable, Callable | None]:
+    """Any other group: ``replay``'s general forward and backward, bound to this batch's buffers."""
+    U, V, GU, GU_flat, GV, run = ws.U, bufs.V, ws.GU, ws.GU_flat, bufs.GV, bufs.run
+    saved: list[Any] = [None]
+
+    def fwd() -> None:
+        saved[0] = run_forward(group, U, V)
+
+    def bwd() -> None:
+        run_backward(group, saved[0], run, GU, GU_flat, GV)
+
+    return fwd, (bwd if group.grad else None)
+
+
+def _scalar_ops(group: Group, ws: Workspace) -> tuple[Callable, Callable | None]:
+    """A single uniform node (``run_forward``'s scalar case): floats, or one numpy sum for a long sum."""
+    U_flat, GU_flat, out = ws.U_flat, ws.GU_flat, group.out.start
+    span = group.span
+    if long_sum(group) and span is not None:  # an L2 penalty over every weight; d sum / d x_i = 1 (the table's)
+        def sum_fwd() -> None:
+            U_flat[out] = U_flat[span].sum()
+
+        def sum_bwd() -> None:
+            g = GU_flat[out]
+            if g != 0.0:
+                GU_flat[span] += g
+
+        return sum_fwd, (sum_bwd if group.grad else None)
+    rows = group.scalar.rows[:, 0].tolist()  # type: ignore[union-attr]
+    op_forward, local, param = group.op.forward, group.op.local, group.param
+    saved: list[Any] = [None]
+
+    def fwd() -> None:
+        xs = saved[0] = tuple([U_flat.item(r) for r in rows])
+        U_flat[out] = op_forward(scalar_math, xs, param)
+
+    def bwd() -> None:
+        g = GU_flat[out]
+        if g != 0.0:
+            partials = local(scalar_math, saved[0], U_flat[out], param)
+            for r, d in zip(rows, partials):  # one by one: a row read twice (x * x) gets both
+                GU_flat[r] += d * g
+
+    return fwd, (bwd if group.grad else None)

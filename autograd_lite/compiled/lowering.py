@@ -76,6 +76,7 @@ class Layer:
     index: int  # position among the plan's layers (for the workspace's per-layer buffers)
     neurons: list[Any]  # the (fused) tail nodes, for repr and tests
     inputs: tuple = ()  # the nodes read as A, until their rows are known
+    ones: int | None = None  # a row of V right after the outputs, all 1.0 (a layer with a bias): [A; 1] for the next
 
 
 @dataclass
@@ -176,12 +177,13 @@ def lower(order: list[Any], batch: dict[Any, bool], row: dict[Any, int], next_ro
         start = next_row[True]
         for i, (*_, tail) in enumerate(members):
             row[tail] = start + i
-        next_row[True] = start + len(members)
         k, n = w_rows.shape
+        ones = start + k if b_rows is not None else None  # the layer reading these rows multiplies [W b] [A; 1]
+        next_row[True] = start + k + (ones is not None)
         layers.append(Layer(k, n, slice(start, start + k), np.empty(0), False, Rows.of(w_rows),
                             Rows.of(b_rows) if b_rows is not None else None, OPS[act0.op] if act0 else None,
                             act0.param if act0 else None, depth[tail0], len(layers), [m[3] for m in members],
-                            dot0.inputs[n:]))
+                            dot0.inputs[n:], ones))
     preset = {tail: depth[tail] for members, _, _ in layers_found for *_, tail in members}
     groups = build_groups(reduced, batch, row, next_row, preset, needs_grad)
     for layer in layers:

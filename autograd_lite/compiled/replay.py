@@ -8,7 +8,6 @@ every neuron) receives the sum over those nodes, as a matrix product where one d
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +32,7 @@ class Run:
 def run_forward(group: Group, U: np.ndarray, V: np.ndarray) -> tuple:
     """Compute the group's outputs; returns its inputs, saved for the backward pass."""
     if group.scalar is not None:  # one uniform node: plain floats are faster than arrays of one element
-        if _long_sum(group):  # an L2 penalty over every weight: one numpy sum, not a Python loop
+        if long_sum(group):  # an L2 penalty over every weight: one numpy sum, not a Python loop
             xs = U[group.span, 0] if group.span is not None else U[group.scalar.rows[:, 0], 0]
             U[group.out, 0] = xs.sum()
             return xs, None
@@ -65,7 +64,7 @@ def run_backward(group: Group, saved: tuple, run: Run, GU: np.ndarray, GU_flat: 
     if group.scalar is not None:
         o = group.scalar
         g = GU[group.out.start, 0]
-        if g != 0.0 and _long_sum(group):  # d sum / d x_i = 1 (the table's, checked in _long_sum): each input gets g
+        if g != 0.0 and long_sum(group):  # d sum / d x_i = 1 (the table's, checked in _long_sum): each input gets g
             if group.span is not None:
                 GU_flat[group.span] += g
             else:
@@ -100,7 +99,7 @@ LONG = 32  # a sum of more inputs than this is done by numpy
 _SUM_PARTIALS_ARE_ONE = OPS["sum"].local(scalar_math, (2.0, 3.0), 5.0, None) == (1.0, 1.0)  # read from the table
 
 
-def _long_sum(group: Group) -> bool:
+def long_sum(group: Group) -> bool:
     return group.op.name == "sum" and _SUM_PARTIALS_ARE_ONE and len(group.scalar.rows) > LONG  # type: ignore[union-attr]
 
 
@@ -153,34 +152,3 @@ def _scatter(target: np.ndarray, rows: np.ndarray, values: np.ndarray, o: Operan
             target[r] += v
     else:
         np.add.at(target, rows, values)
-
-
-def elementwise_runners(group: Group) -> tuple[Callable, Callable] | None:
-    """``run_forward`` / ``run_backward`` specialised to a group whose every operand is one contiguous block
-    (the common case: unary and binary ops), with its fields looked up once; None for any other group."""
-    if group.scalar is not None or any(o.block is None or o.shared for o in group.operands):
-        return None
-    reads = [(o.batch, o.block) for o in group.operands]
-    order, out, batch_out, param = group.order, group.out, group.batch, group.param
-    forward, local = group.op.forward, group.op.local
-    grads = [(o.positions[0], o.batch, o.block) for o in group.operands if o.grad]
-
-    def run_fwd(U: np.ndarray, V: np.ndarray) -> tuple:
-        parts = [(V if in_batch else U)[block] for in_batch, block in reads]
-        xs = tuple(parts) if order is None else tuple(parts[i] for i in order)
-        (V if batch_out else U)[out] = forward(array_math, xs, param)
-        return xs, None
-
-    def run_bwd(saved: tuple, run: Run, GU: np.ndarray, GU_flat: np.ndarray, GV: np.ndarray) -> None:
-        if not grads:
-            return
-        xs = saved[0]
-        g = (GV if batch_out else GU)[out]
-        partials = local(array_math, xs, (run.V if batch_out else run.U)[out], param)
-        for j, in_batch, block in grads:  # as run_backward's elementwise case
-            if in_batch:
-                GV[block] += partials[j] * g
-            else:
-                GU_flat[block] += (partials[j] * g).sum(axis=1)  # a uniform input: summed over the batch
-
-    return run_fwd, run_bwd

@@ -17,6 +17,7 @@ parameters, an L2 penalty) are computed once per call, not once per sample.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
@@ -28,7 +29,7 @@ from ..core.engine import Value
 from ..core.errors import MATH_ERRORS, describe_backward_failure, describe_failure, reworded
 from ..core.ops import Op
 from . import layer_replay
-from .arguments import batch_arrays, example_values, parameter_list
+from .arguments import batch_arrays, example_values, parameter_list, plain_batch_size
 from .held import HeldParameters
 from .lowering import Layer, lower
 from .program import build_groups, fuse_sums
@@ -192,18 +193,23 @@ class Tape:
         """``__call__`` / ``value_and_grad`` by the lowered plan in the tape's buffers, or None when the
         interpreter must run instead: another call holds the buffers, or a number is bad (the interpreter
         then finds the failing node and sample; only the outputs, the loss and the summed gradient are checked)."""
-        arrays, B = self._batch(inputs)
-        if not self._lock.acquire(blocking=False):
+        B = plain_batch_size(inputs, self._n_inputs)  # float64 arrays: checked after the copy, in one sum
+        arrays, B = (inputs, B) if B is not None else self._batch(inputs)
+        if not self._lock.acquire(False):
             return None
         try:
             ws = self._workspace
             if ws is None:
-                ws = self._workspace = layer_replay.Workspace(self._plan, self._constant_rows, self._constants)
+                ws = layer_replay.Workspace(self._plan, self._constant_rows, self._constants, self._n_inputs)
+                self._workspace = ws
             bufs = ws.batch(B)
             self._fill_read(ws.U)
+            V = bufs.V
             for i, a in enumerate(arrays):
-                bufs.V[i] = a
+                V[i] = a
             with np.errstate(all="ignore"):
+                if arrays is inputs and not math.isfinite(bufs.inputs.sum()):
+                    self._batch(inputs)  # names the non-finite input (a sum that only overflowed passes)
                 try:
                     run = layer_replay.forward(ws, bufs, B)
                     (in_batch, r), aux_rows = self._lowered_out[0], self._lowered_out[1:]
@@ -219,14 +225,14 @@ class Tape:
                     else:
                         seed = 1.0 if self.reduction == "mean" else float(B)
                         loss = float(run.U[r, 0] * seed)
-                    if not np.isfinite(loss):
+                    if not math.isfinite(loss):
                         return None
                     ws.GU.fill(0.0)
                     bufs.GV.fill(0.0)
                     (bufs.GV if in_batch else ws.GU)[r] = seed
                     layer_replay.backward(ws, bufs, run)
-                    grads = ws.GU[:len(self.parameters), 0].copy()
-                    if not np.isfinite(grads.sum()):
+                    grads = ws.GU_flat[:len(self.parameters)].copy()
+                    if not math.isfinite(grads.sum()):
                         return None
                 except MATH_ERRORS:
                     return None

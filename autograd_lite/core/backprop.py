@@ -49,7 +49,8 @@ def walk(root: Value) -> tuple[list[Value], list[Value]]:
     (without the leaves). A node is marked as met by setting its ``_g`` to a float 0.0 made for this walk
     (``mark``): ``node._g is mark`` tells whether it was met, with no set of the nodes, and sets the start
     value of its gradient in the same store. The stack holds each open node and the iterator over its inputs
-    as two entries (no tuple per node); a leaf is filed when first met, without a stack entry.
+    as two entries (no tuple per node); a leaf is filed when first met, without a stack entry. As before,
+    two threads must not backpropagate through the same nodes at once: a pass keeps its gradients in ``_g``.
     """
     mark = _fresh_zero()
     root._g = mark

@@ -74,24 +74,32 @@ class Value(MicrogradNames):
 
     # --- arithmetic ----------------------------------------------------------------------
     def __add__(self, other: Operand) -> Value:
+        if type(other) is Value:  # the common case, without _binary's checks
+            return _apply(_ADD, (self, other), None, (self.data, other.data))
         return _binary(_ADD, self, other)
 
     def __radd__(self, other: Operand) -> Value:
         return _binary(_ADD, other, self)
 
     def __sub__(self, other: Operand) -> Value:
+        if type(other) is Value:  # the common case, without _binary's checks
+            return _apply(_SUB, (self, other), None, (self.data, other.data))
         return _binary(_SUB, self, other)
 
     def __rsub__(self, other: Operand) -> Value:
         return _binary(_SUB, other, self)
 
     def __mul__(self, other: Operand) -> Value:
+        if type(other) is Value:  # the common case, without _binary's checks
+            return _apply(_MUL, (self, other), None, (self.data, other.data))
         return _binary(_MUL, self, other)
 
     def __rmul__(self, other: Operand) -> Value:
         return _binary(_MUL, other, self)
 
     def __truediv__(self, other: Operand) -> Value:
+        if type(other) is Value:  # the common case, without _binary's checks
+            return _apply(_DIV, (self, other), None, (self.data, other.data))
         return _binary(_DIV, self, other)
 
     def __rtruediv__(self, other: Operand) -> Value:
@@ -102,64 +110,64 @@ class Value(MicrogradNames):
             return _apply(_POWV, (self, exponent))
         if not _is_real(exponent):
             return NotImplemented
-        return _apply(_POW, (self,), as_float(exponent, "exponent"))
+        return _apply(_POW, (self,), as_float(exponent, "exponent"), (self.data,))
 
     def __rpow__(self, base: Operand) -> Value:
         return _binary(_POWV, base, self)
 
     def __neg__(self) -> Value:
-        return _apply(_NEG, (self,))
+        return _apply(_NEG, (self,), None, (self.data,))
 
     def __pos__(self) -> Value:
         return self
 
     def __abs__(self) -> Value:
-        return _apply(OPS["abs"], (self,))
+        return _apply(OPS["abs"], (self,), None, (self.data,))
 
     # --- functions ---------------------------------------------------------------------
     def exp(self) -> Value:
         """e ** self."""
-        return _apply(OPS["exp"], (self,))
+        return _apply(OPS["exp"], (self,), None, (self.data,))
 
     def log(self) -> Value:
         """Natural logarithm; ValueError for data <= 0."""
-        return _apply(OPS["log"], (self,))
+        return _apply(OPS["log"], (self,), None, (self.data,))
 
     def sqrt(self) -> Value:
         """Square root; ValueError for data < 0."""
-        return _apply(OPS["sqrt"], (self,))
+        return _apply(OPS["sqrt"], (self,), None, (self.data,))
 
     def tanh(self) -> Value:
         """Hyperbolic tangent (saturates to +-1, never overflows)."""
-        return _apply(OPS["tanh"], (self,))
+        return _apply(OPS["tanh"], (self,), None, (self.data,))
 
     def sigmoid(self) -> Value:
         """Logistic function 1 / (1 + e^-x), stable for any x."""
-        return _apply(OPS["sigmoid"], (self,))
+        return _apply(OPS["sigmoid"], (self,), None, (self.data,))
 
     def relu(self) -> Value:
         """max(0, x); its derivative at 0 is taken as 0, as in PyTorch."""
-        return _apply(OPS["relu"], (self,))
+        return _apply(OPS["relu"], (self,), None, (self.data,))
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x for x > 0, else slope * x."""
-        return _apply(OPS["leaky_relu"], (self,), as_float(slope, "slope"))
+        return _apply(OPS["leaky_relu"], (self,), as_float(slope, "slope"), (self.data,))
 
     def elu(self, alpha: float = 1.0) -> Value:
         """x for x > 0, else alpha * (e^x - 1)."""
-        return _apply(OPS["elu"], (self,), as_float(alpha, "alpha"))
+        return _apply(OPS["elu"], (self,), as_float(alpha, "alpha"), (self.data,))
 
     def softplus(self) -> Value:
         """log(1 + e^x), stable for any x."""
-        return _apply(OPS["softplus"], (self,))
+        return _apply(OPS["softplus"], (self,), None, (self.data,))
 
     def sin(self) -> Value:
         """Sine (radians)."""
-        return _apply(OPS["sin"], (self,))
+        return _apply(OPS["sin"], (self,), None, (self.data,))
 
     def cos(self) -> Value:
         """Cosine (radians)."""
-        return _apply(OPS["cos"], (self,))
+        return _apply(OPS["cos"], (self,), None, (self.data,))
 
     # --- autodiff ----------------------------------------------------------------------
     def backward(self, gradient: float = 1.0) -> None:
@@ -247,6 +255,9 @@ def _apply(op: Op, inputs: tuple[Value, ...], param: Any = None, xs: tuple[float
     out.inputs = inputs
     out._g = 0.0
     return out
+
+
+make_node = _apply  # the public name, for the modules that make nodes of their own (``nary``)
 
 
 def _apply_in_mode(op: Op, inputs: tuple[Value, ...], param: Any, xs: tuple[Any, ...]) -> Value:
@@ -342,14 +353,19 @@ def apply_op(op: Op, inputs: Iterable[Operand], param: Any = None) -> Value:
     >>> apply_op(OPS["mul"], [Value(2.0), 3]).data
     6.0
     """
-    values = _values(inputs, op.name)
+    values = as_values(inputs, op.name)
     if op.arity and len(values) != op.arity:
         raise TypeError(f"{op.name} takes {op.arity} input(s), got {len(values)}")
     return _apply(op, values, param)
 
 
-# --- n-ary helpers: one node each ------------------------------------------------------
-def _values(items: Iterable[Operand], what: str) -> tuple[Value, ...]:
+# --- checking the operands of n-ary ops (``nary`` makes the nodes) ---------------------------
+def as_values(items: Iterable[Operand], what: str) -> tuple[Value, ...]:
+    """``items`` as a tuple of Values, numbers made constants; a TypeError naming ``what`` and the position else.
+
+    >>> [v.data for v in as_values([Value(1.0), 2], "sum")]
+    [1.0, 2.0]
+    """
     items = tuple(items)
     if set(map(type, items)) <= _ONLY_VALUES:  # the common case, checked at C speed
         return items
@@ -363,37 +379,3 @@ def _values(items: Iterable[Operand], what: str) -> tuple[Value, ...]:
 
 
 _ONLY_VALUES = {Value}
-
-
-def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.sum
-    """The sum of many Values as ONE node (Python's ``sum`` makes n-1 nodes).
-
-    >>> s = sum([Value(1.0), Value(2.0), 3]); s.data
-    6.0
-    """
-    vs = _values(values, "sum")
-    return _apply(OPS["sum"], vs) if vs else Value(0.0)
-
-
-def dot(ws: Iterable[Operand], xs: Iterable[Operand]) -> Value:
-    """The dot product w . x as ONE node, so a neuron ``dot(w, x) + b`` is two nodes.
-
-    >>> dot([Value(2.0), Value(3.0)], [1.0, -1.0]).data
-    -1.0
-    """
-    ws, xs = _values(ws, "dot (weights)"), _values(xs, "dot (inputs)")
-    if len(ws) != len(xs):
-        raise ValueError(f"dot: got {len(ws)} weights but {len(xs)} inputs; they must be the same length")
-    return _apply(OPS["dot"], ws + xs) if ws else Value(0.0)
-
-
-def logsumexp(values: Iterable[Operand]) -> Value:
-    """log(sum(exp(x_i))) as ONE node, computed without overflow (logits of +-1000 are fine).
-
-    >>> round(logsumexp([1000.0, 1000.0]).data, 6)
-    1000.693147
-    """
-    vs = _values(values, "logsumexp")
-    if not vs:
-        raise ValueError("logsumexp: needs at least one value")
-    return _apply(OPS["logsumexp"], vs)

@@ -19,28 +19,27 @@ def topological_order(root: Value) -> list[Value]:
     >>> [v.op for v in topological_order(b)]
     ['', 'add']
     """
-    # Depth first, without recursion and without a per-node iterator: a node is expanded once (its inputs not
-    # expanded yet are pushed, first input on top) and emitted when it is met again, after everything pushed
-    # above it. In a DAG an input expanded but not emitted yet is impossible (it would be an ancestor), so
-    # this is the recursive post-order exactly (same order as before), about 3x faster than iterators.
+    # Depth first without recursion: the stack holds each open node and the iterator over its inputs as two
+    # entries (no tuple per node); a leaf is appended when first met, without a stack entry. This is the
+    # recursive post-order exactly, and the fastest walk measured (issue 12: 0.6x the time of a stack of
+    # (node, iterator) tuples on a chain, 0.9x on micrograd's demo graph).
     order: list[Value] = []
-    expanded: set[Value] = set()
-    emitted: set[Value] = set()
-    expand, emit, append = expanded.add, emitted.add, order.append
-    stack = [root]
-    push, pop = stack.append, stack.pop
+    seen = {root}
+    stack: list = [root, iter(root.inputs)]
+    push, pop, append, mark = stack.append, stack.pop, order.append, seen.add
     while stack:
-        node = stack[-1]
-        if node in expanded:
+        for child in stack[-1]:
+            if child not in seen:
+                mark(child)
+                inputs = child.inputs
+                if inputs:
+                    push(child)
+                    push(iter(inputs))
+                    break
+                append(child)
+        else:  # every input of the open node is done: it comes next
             pop()
-            if node not in emitted:  # a node pushed twice (two users) is emitted once
-                emit(node)
-                append(node)
-            continue
-        expand(node)
-        for child in reversed(node.inputs):
-            if child not in expanded:
-                push(child)
+            append(pop())
     return order
 
 

@@ -15,8 +15,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from . import scalar_math
-from .engine import Value, logsumexp
+from .engine import Value
 from .errors import MATH_ERRORS
+from .nary import logsumexp
 
 
 def _on_values(name: str, of_values: Callable[..., Any]) -> Callable[..., Any]:

@@ -185,7 +185,11 @@ class CheckResult:
         return self.to_html()
 
 
-def check_gradients(root: Value, grads: Mapping[str | Value, float | str], tol: float = TOL,
+# the gradients given, keyed by a leaf's name or the leaf (Mapping's key is invariant: a dict of names fits too)
+Gradients = Mapping[str, float | str] | Mapping[Value, float | str] | Mapping[str | Value, float | str]
+
+
+def check_gradients(root: Value, grads: Gradients, tol: float = TOL,
                     abs_tol: float = ABS_TOL) -> CheckResult:
     """Check the gradients d root / d variable in ``grads`` (keyed by a labelled leaf's name, or the leaf).
 
@@ -210,7 +214,7 @@ def check_gradients(root: Value, grads: Mapping[str | Value, float | str], tol: 
                 shared.add(v.label)
             leaves.setdefault(v.label, v)
     e = explain(root)
-    checks = []
+    checks: list[tuple[Value, float]] = []
     for key, given in grads.items():
         if isinstance(key, str) and key in shared:
             raise ValueError(f"check: two different leaves are named {labels.name(key)}; give the gradient of "
@@ -251,7 +255,7 @@ def steps_text(steps: tuple[Step, ...] | list[Step], root: str, name: str, right
     out = []
     for s in steps[:SHOWN_STEPS]:
         out.append(f"step {s.index}: edge {s.input_name} -> {s.name}")
-        if s.skipped:
+        if s.local is None:  # skipped
             out.append(f"    d{root}/d{s.name} = 0 here, so this edge adds nothing (backward skips it)")
             continue
         value = num(s.local)

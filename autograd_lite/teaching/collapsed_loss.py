@@ -15,6 +15,7 @@ through one reverse pass (``grad``), the weight c the root gives each term, so C
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..core.backprop import grad
@@ -83,9 +84,14 @@ def _target_of(node: Value, outputs: set[Value]) -> float | None:
     return None
 
 
-def _grid(outputs: list[list[Value]], found: dict[Value, float]) -> list[list[float]] | None:
-    rows = [[found.get(y) for y in per_neuron] for per_neuron in outputs]
-    return None if any(t is None for row in rows for t in row) else rows  # type: ignore[misc]
+def _grid(outputs: list[list[Value]], found: Mapping[Value, float | None]) -> list[list[float]] | None:
+    rows: list[list[float]] = []
+    for per_neuron in outputs:
+        row = [t for y in per_neuron if (t := found.get(y)) is not None]
+        if len(row) < len(per_neuron):
+            return None
+        rows.append(row)
+    return rows
 
 
 def read_loss(root: Value, outputs: list[list[Value]], samples: int, activation: str) -> LossReading:
@@ -126,8 +132,8 @@ def read_loss(root: Value, outputs: list[list[Value]], samples: int, activation:
                    and _target_of(v.inputs[0], flat) is not None]
         c = _weights(root, squares)
         if c is not None and len(squares) == m * n:
-            targets = {y: _target_of(v.inputs[0], flat) for v in squares for y in v.inputs[0].inputs if y in flat}
-            return _squared(c, m, n, activation, cost, _grid(outputs, targets))  # type: ignore[arg-type]
+            found = {y: _target_of(v.inputs[0], flat) for v in squares for y in v.inputs[0].inputs if y in flat}
+            return _squared(c, m, n, activation, cost, _grid(outputs, found))
     if "log" in ops and activation == "sigmoid":
         return LossReading("BCE (log loss)", "L = -[t log ŷ + (1 - t) log(1 - ŷ)]" + (
             "" if n == 1 else f", mean over the n = {n} outputs"), cost,

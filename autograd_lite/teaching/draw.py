@@ -41,6 +41,7 @@ from .diagram import (
     RESULT,
     check_scale,
     grad_of,
+    keep_svg_spaces,
     new_graph,
     raster_copy,
     scale_graph,
@@ -162,7 +163,8 @@ def render(graph: graphviz.Digraph, path: str | os.PathLike) -> Path:
             f"conda: conda install graphviz), then run: dot -T{suffix} {source} -o {path}")
     try:  # quiet: what dot says goes into the error below, not onto the terminal
         shown = raster_copy(graph) if suffix in ("png", "jpg", "gif") else graph  # draw(scale=...) in raster dpi
-        path.write_bytes(shown.pipe(format=suffix, quiet=True))
+        made = shown.pipe(format=suffix, quiet=True)
+        path.write_bytes(keep_svg_spaces(made.decode("utf-8")).encode("utf-8") if suffix == "svg" else made)
     except graphviz.ExecutableNotFound:
         raise GraphvizNotFoundError(f"Graphviz's 'dot' program could not be run; the DOT source is in {source}; "
                                     "install Graphviz (e.g. sudo apt-get install graphviz)") from None

@@ -91,12 +91,12 @@ class Step:
         >>> w, x = Value(2.0, label="w"), Value(3.0, label="x"); explain(w * x + 1).steps[-1].named_formula
         'd(w * x)/dx = w'
         """
-        return self._named().formula(self.node, self.position)
+        return self._named().formula(self.node, self.position, slots=bool(self.slot))
 
     @property
     def named_formula_latex(self) -> str:
         """``named_formula`` in LaTeX, the names through ``notation.symbol``: ``\\frac{\\partial ...}{...} = ...``."""
-        return self._named().formula(self.node, self.position, "latex")
+        return self._named().formula(self.node, self.position, "latex", slots=bool(self.slot))
 
     @property
     def evaluated_latex(self) -> str:

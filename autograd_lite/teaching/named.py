@@ -19,6 +19,7 @@ collide with the formula's, nor with each other.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,7 @@ _ATOM = re.compile(r"[\w.\[\]^']+")  # a name a formula can hold without parenth
 _DOTS = {"text": "...", "latex": r"\dots", "html": "…"}
 _SLOT = re.compile(r"([xw])_([0-9]+)")
 _NUMBER = re.compile(r"-?[0-9.]+(?:e[-+]?[0-9]+)?|-?inf|nan")
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _OPEN, _CLOSE = "\ue000", "\ue001"  # around an operand's index in an expression template (private-use characters)
 
 
@@ -136,6 +138,7 @@ class Names:
         self._cache: dict[tuple[Value, str], str] = {}
         self._infix: dict[tuple[Value, str], bool] = {}  # whether a node's expression is infix ("a * b")
         self._expressions: dict[tuple[Value, str], str] = {}
+        self._counts: dict[Value, Counter[Value]] = {}  # how many slots each input fills, for slot marks
 
     def name(self, node: Value, style: str = "text") -> str:
         """The node's name in ``style``: a label through ``notation.symbol``, a constant as its number."""
@@ -159,7 +162,7 @@ class Names:
             found = self._cache[key] = shown if atomic(self.names[node]) else f"({shown})"
         return found
 
-    def expression(self, node: Value, style: str = "text") -> str:
+    def expression(self, node: Value, style: str = "text", slots: bool = False) -> str:
         """How ``node`` was computed, in its inputs' names: ``w * x``, ``w \\cdot x``; "" for a leaf.
 
         An operand the template already encloses (``tanh({0})``, ``e^{{{0}}}``) goes in bare; elsewhere a name that
@@ -167,8 +170,13 @@ class Names:
         """
         if not node.inputs:
             return ""
-        if (node, style) in self._expressions:  # a node with n inputs has n steps: written once
-            return self._expressions[node, style]
+        if slots:  # an input in two operand slots (x * x): each occurrence marked x⁽¹⁾, x⁽²⁾; not cached
+            return self._expression(node, style, self._marks(node, style))
+        if (node, style) not in self._expressions:  # a node with n inputs has n steps: written once
+            self._expressions[node, style] = self._expression(node, style, None)
+        return self._expressions[node, style]
+
+    def _expression(self, node: Value, style: str, slot_marks: Callable[[int], str] | None) -> str:
         op, by_hand = op_of(node), is_hand_written(node)
         picked = abbreviate(len(node.inputs), op.name == "dot")
         marks = [f"{_OPEN}{i}{_CLOSE}" for i in range(len(picked))]
@@ -190,11 +198,20 @@ class Names:
                 out.append(_DOTS[style])
                 continue
             enclosed = parts[i - 1][-1:] + parts[i + 1][:1] in ("()", "{}")
-            out.append(self.name(node.inputs[k], style) if enclosed else self.operand(node.inputs[k], style))
-        self._expressions[node, style] = "".join(out)
-        return self._expressions[node, style]
+            x = node.inputs[k]
+            shown = self.name(x, style) if enclosed and slot_marks is None else self.operand(x, style)
+            out.append(shown + (slot_marks(k) if slot_marks else ""))
+        return "".join(out)
 
-    def lookup(self, node: Value, op: Op, style: str, numbers: bool = False) -> Callable[[str], str | None]:
+    def _marks(self, node: Value, style: str) -> Callable[[int], str]:
+        """Input k's slot mark where that input fills more than one slot of ``node`` (x⁽²⁾), else ""."""
+        counts = self._counts.get(node)
+        if counts is None:
+            counts = self._counts[node] = Counter(node.inputs)
+        return lambda k: slot_mark(k, style) if counts[node.inputs[k]] > 1 else ""
+
+    def lookup(self, node: Value, op: Op, style: str, numbers: bool = False,
+               slots: bool = False) -> Callable[[str], str | None]:
         """What each of the op's formula names stands for at ``node``: an input's operand name (its number with
         ``numbers``), ``y`` the node's, the constant its number. Found from the name itself, so a node with
         10,000 inputs costs no more per step than one with two."""
@@ -202,18 +219,20 @@ class Names:
         fixed = {v: k for k, v in enumerate(op.operand_names(count))} if op.arity else None
         param = None if is_hand_written(node) or node.param is None else factor(node.param, 6)
         shown = (lambda v: factor(v.data, 4)) if numbers else (lambda v: self.operand(v, style))
+        marks = self._marks(node, style) if slots and not numbers else None
 
         def find(key: str) -> str | None:
             k = fixed.get(key) if fixed is not None else _slot(op, key, count)
             if k is not None:
-                return shown(node.inputs[k])
+                return shown(node.inputs[k]) + (marks(k) if marks else "")
             if key == "y":
                 return shown(node)
             return param if param is not None and key == op.param_name else None
 
         return find
 
-    def partial(self, node: Value, position: int, style: str = "text", numbers: bool = False) -> str:
+    def partial(self, node: Value, position: int, style: str = "text", numbers: bool = False,
+                slots: bool = False) -> str:
         """d node / d (input ``position``) as the op table writes it, in this graph's names (or, with ``numbers``,
         with the numbers put in: ``1 - tanh(0.3)^2``)."""
         op = op_of(node)
@@ -225,18 +244,39 @@ class Names:
             if style == "html":
                 template = math_html(labels.html_text(template))
         commands = frozenset({op.param_name}) if op.param_name and op.name in BUILT_IN else frozenset()
-        return fill(template, self.lookup(node, op, style, numbers), style, commands)
+        return fill(template, self.lookup(node, op, style, numbers, slots), style, commands)
 
-    def formula(self, node: Value, position: int, style: str = "text") -> str:
-        """``d(w * x)/dw = x``: the local derivative's formula for input ``position`` of ``node``."""
+    def formula(self, node: Value, position: int, style: str = "text", slots: bool = False) -> str:
+        """``d(w * x)/dw = x``: the local derivative's formula for input ``position`` of ``node``.
+
+        ``slots`` (the input fills several operand slots of ``node``, ``Step.slot``): each of its occurrences is
+        marked with its slot, so the partial in one slot is not mistaken for the whole derivative:
+        ``d(x⁽¹⁾ * x⁽²⁾)/dx⁽¹⁾ = x⁽²⁾``, never ``d(x * x)/dx = x``.
+        """
         x = node.inputs[position]
-        expression, partial = self.expression(node, style), self.partial(node, position, style)
+        expression = self.expression(node, style, slots)
+        partial = self.partial(node, position, style, slots=slots)
         infix = self._infix[node, style]
+        below = self.operand(x, style) + (self._marks(node, style)(position) if slots else "")
         if style == "latex":
             top = f"({expression})" if infix else expression
-            return rf"\frac{{\partial {top}}}{{\partial {self.operand(x, style)}}} = {partial}"
+            return rf"\frac{{\partial {top}}}{{\partial {below}}} = {partial}"
         d = "∂" if style == "html" else "d"
-        return f"{d}{f'({expression})' if infix else ' ' + expression}/{d}{self.operand(x, style)} = {partial}"
+        return f"{d}{f'({expression})' if infix else ' ' + expression}/{d}{below} = {partial}"
+
+
+def slot_mark(k: int, style: str) -> str:
+    """The mark of operand slot ``k`` (0-based) on a name that fills several slots of one node: ``⁽²⁾``.
+
+    >>> slot_mark(0, "text"), slot_mark(11, "text"), slot_mark(1, "latex"), slot_mark(1, "html")
+    ('⁽¹⁾', '⁽¹²⁾', '{}^{(2)}', '<sup>(2)</sup>')
+    """
+    n = str(k + 1)
+    if style == "latex":
+        return "{}^{(" + n + ")}"  # {} first: the name may end in a superscript already (a_1^{[1]})
+    if style == "html":
+        return f"<sup>({n})</sup>"
+    return "⁽" + n.translate(_SUPERSCRIPT) + "⁾"
 
 
 def _slot(op: Op, key: str, count: int) -> int | None:

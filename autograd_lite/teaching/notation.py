@@ -90,7 +90,9 @@ def symbol(label: str, style: str = "text") -> str:
     """
     if style not in _ESCAPE:
         raise ValueError(f"symbol: style must be one of {', '.join(STYLES)}, got {style!r:.60}")
-    text = str(label)
+    if not isinstance(label, str):  # None, a number or bytes would be written as their repr, silently
+        raise TypeError(f"symbol: label must be a str, got {type(label).__name__}")
+    text = label
     escape = _ESCAPE[style]
     out, start = [], 0
     for match in _TOKEN.finditer(text):
@@ -129,11 +131,15 @@ def _token(match: re.Match, style: str) -> str:
 def network_caption(style: str = "text") -> str:
     """The index convention, stated once on every network picture (notes 003/004; note 001 names the weights).
 
+    Note 001's w_jk^[l] goes from node j to node k; notes 003 (w_ij) and 004 (w_jk) put the receiving node first,
+    so a student holding those notes reads our w_21 as their w_12: the caption says so.
+
     >>> network_caption("text")[:59]
     'W^[l] is nₗ × nₗ₋₁: z^[l] = W^[l] a^[l-1] + b^[l], a^[l] = '
-    >>> network_caption("text")[96:]
-    "wⱼₖ^[l] links aⱼ^[l-1] to zₖ^[l] (note 001's W is the transpose)"
+    >>> network_caption("text")[96:194]
+    'wⱼₖ^[l] links aⱼ^[l-1] to zₖ^[l] as in note 001, entry (k, j) of W^[l]: notes 003/004 write it wₖⱼ'
     """
     return symbol(
         "W^[l] is n_l × n_{l-1}: z^[l] = W^[l] a^[l-1] + b^[l], a^[l] = g(z^[l]), yhat = a^[L] (notes 003/004); "
-        "w_jk^[l] links a_j^[l-1] to z_k^[l] (note 001's W is the transpose)", style)
+        "w_jk^[l] links a_j^[l-1] to z_k^[l] as in note 001, entry (k, j) of W^[l]: notes 003/004 write it w_kj "
+        "(note 001's W is the transpose)", style)

@@ -205,7 +205,7 @@ def backward_quiz(root: Value, title: str = "", tol: float = TOL, abs_tol: float
         total = Blank(f"running total {d(top, s.input_name)}", s.total,
                       hint=f"{d(top, s.input_name)} = {num(before)} + {d(top, s.name)} · {d(s.name, s.input_name)}",
                       solution=f"{num(before)} + {num(s.upstream)} · {num(s.local) if not s.skipped else '0'}")
-        if s.skipped:
+        if s.local is None:  # skipped
             given.append("the upstream gradient is 0, so backward skips this node: the edge adds nothing")
             blanks: tuple[Blank, ...] = (total,)
         else:

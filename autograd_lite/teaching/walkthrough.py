@@ -24,6 +24,7 @@ import graphviz
 
 from ..core.graph import topological_order
 from . import labels
+from .diagram import check_scale, keep_svg_spaces
 from .draw import draw
 from .explain_text import SKIPPED, fan_out
 from .formatting import factor, number
@@ -68,9 +69,7 @@ def to_html(explanation: Explanation, precision: int = 4, title: str = "Backprop
     for what, limit in (("max_diagram_nodes", max_diagram_nodes), ("max_frames", max_frames)):
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
             raise ValueError(f"to_html: {what} must be a whole number >= 0, got {limit!r}")
-    if (isinstance(scale, bool) or not isinstance(scale, (int, float))
-            or not SCALES[0] <= scale <= SCALES[1]):  # NaN fails the comparison too
-        raise ValueError(f"to_html: scale must be a number from {SCALES[0]:g} to {SCALES[1]:g}, got {scale!r:.40}")
+    scale = check_scale(scale, "to_html", SCALES)  # the one check draw uses too: numpy numbers, no 10**400 crash
     e = explanation
     num = lambda x: number(x, precision)
     index = {node: i for i, node in enumerate(topological_order(e.root))}  # the ids draw() gives the nodes
@@ -131,7 +130,7 @@ def _diagram(e: Explanation, precision: int, nodes: int, limit: int) -> str:
     except (graphviz.ExecutableNotFound, OSError) as error:  # OSError: dot stopped reading (a broken pipe)
         said = str(error).splitlines()
         return f'<p class="note">The diagram could not be drawn: {_h(said[0] if said else type(error).__name__)}</p>'
-    return svg[svg.index("<svg"):]  # drop the XML prolog and doctype: the SVG sits inside HTML
+    return keep_svg_spaces(svg[svg.index("<svg"):])  # no XML prolog or doctype: the SVG sits inside HTML
 
 
 def _frame(e: Explanation, s: Step, index: dict, precision: int) -> str:
@@ -139,7 +138,7 @@ def _frame(e: Explanation, s: Step, index: dict, precision: int) -> str:
     name = lambda node: e.named.operand(node, "html")
     i, j = index[s.node], index[s.input]
     d = lambda top, bottom: f"∂{name(top)}/∂{name(bottom)}"
-    local = f"{d(s.node, s.input)} = {e.named.formula(s.node, s.position, 'html')}"
+    local = f"{d(s.node, s.input)} = {e.named.formula(s.node, s.position, 'html', slots=bool(s.slot))}"
     if s.local is None:  # skipped: backward never computes it (it could be inf here: log at 5e-324), so neither do we
         local += f'<br><span class="skipped">{_h(SKIPPED.format(name=e.named.name(s.node)))}</span>'
         chain = f"skipped: {d(e.root, s.node)} = 0, so this edge adds nothing"

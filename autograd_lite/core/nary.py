@@ -1,0 +1,63 @@
+"""The n-ary ops as functions: ``sum``, ``dot`` and ``logsumexp``, each ONE node however many operands.
+
+A neuron ``dot(w, x) + b`` is two nodes, where Python's operators would make 2n. ``dot`` is on the hot path
+of every network (issue 12): when every operand is a Value it checks them and gathers their data in one pass.
+
+    >>> from autograd_lite import Value
+    >>> dot([Value(2.0), Value(3.0)], [1.0, -1.0]).data
+    -1.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .engine import Operand, Value, as_values
+from .engine import make_node as _apply
+from .ops import OPS
+
+_DOT = OPS["dot"]
+_data_of_value = Value.data.__get__  # Value's own slot: a TypeError for anything that is not a Value
+
+
+def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.sum
+    """The sum of many Values as ONE node (Python's ``sum`` makes n-1 nodes).
+
+    >>> s = sum([Value(1.0), Value(2.0), 3]); s.data
+    6.0
+    """
+    vs = as_values(values, "sum")
+    return _apply(OPS["sum"], vs) if vs else Value(0.0)
+
+
+def dot(ws: Iterable[Operand], xs: Iterable[Operand]) -> Value:
+    """The dot product w . x as ONE node, so a neuron ``dot(w, x) + b`` is two nodes.
+
+    >>> dot([Value(2.0), Value(3.0)], [1.0, -1.0]).data
+    -1.0
+    """
+    ws, xs = tuple(ws), tuple(xs)
+    if ws and len(ws) == len(xs):  # the common case, every operand a Value: checked and gathered in one pass
+        inputs = ws + xs
+        try:
+            data = tuple(map(_data_of_value, inputs))
+        except TypeError:  # a number (made a constant below) or something else (refused below, by position)
+            pass
+        else:
+            return _apply(_DOT, inputs, None, data)
+    ws, xs = as_values(ws, "dot (weights)"), as_values(xs, "dot (inputs)")
+    if len(ws) != len(xs):
+        raise ValueError(f"dot: got {len(ws)} weights but {len(xs)} inputs; they must be the same length")
+    return _apply(OPS["dot"], ws + xs) if ws else Value(0.0)
+
+
+def logsumexp(values: Iterable[Operand]) -> Value:
+    """log(sum(exp(x_i))) as ONE node, computed without overflow (logits of +-1000 are fine).
+
+    >>> round(logsumexp([1000.0, 1000.0]).data, 6)
+    1000.693147
+    """
+    vs = as_values(values, "logsumexp")
+    if not vs:
+        raise ValueError("logsumexp: needs at least one value")
+    return _apply(OPS["logsumexp"], vs)
