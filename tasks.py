@@ -19,7 +19,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-TYPE_CHECK = False  # run mypy in `test`: off until `mypy` is clean on the whole tree (then remove this switch)
 
 
 def run(*cmd: str | Path, check: bool = True) -> int:
@@ -76,7 +75,7 @@ def main(argv: list[str]) -> int:
         if run(lint_imports, check=False):  # the import rules of ARCHITECTURE.md
             print("lint-imports failed: an import breaks the rules in ARCHITECTURE.md (the test suite did not run)")
             return 1
-        if TYPE_CHECK and run(PYTHON, "-m", "mypy", check=False):  # autograd_lite and nn ([tool.mypy] in pyproject)
+        if run(PYTHON, "-m", "mypy", check=False):  # autograd_lite and nn ([tool.mypy] in pyproject)
             print("mypy failed: fix the type errors above (the test suite did not run)")
             return 1
         return run(PYTHON, "-m", "pytest", *argv[1:], check=False)

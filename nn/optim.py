@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -163,6 +163,8 @@ class VectorRule:
 
 
 class _SGDVector(VectorRule):
+    optimizer: SGD
+
     @staticmethod
     def fits(optimizer: Optimizer) -> bool:  # momentum buffers: none yet, or all of them
         started = [b is not None for b in optimizer._buffers]  # type: ignore[attr-defined]
@@ -193,6 +195,8 @@ class _SGDVector(VectorRule):
 
 
 class _AdamVector(VectorRule):
+    optimizer: Adam
+
     def __init__(self, optimizer: Adam, positions: np.ndarray | None) -> None:
         super().__init__(optimizer, positions)
         self.m, self.v = np.array(optimizer._m, dtype=float), np.array(optimizer._v, dtype=float)
@@ -220,4 +224,4 @@ class _AdamVector(VectorRule):
 
 
 # Optimizer.step -> its vector form; a subclass that overrides step has none
-_VECTOR_RULES = {SGD.step: _SGDVector, Adam.step: _AdamVector}
+_VECTOR_RULES: dict[Callable[..., None], type[VectorRule]] = {SGD.step: _SGDVector, Adam.step: _AdamVector}

@@ -247,7 +247,7 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | LossFn, optimizer: Optimiz
             total, outputs = 0.0, []
             for start in range(0, m, batch_size):
                 idx = order[start:start + batch_size]
-                if held is not None:
+                if held is not None and rule is not None:  # both or neither
                     (batch_loss, out), grads = tape.value_and_grad(*X[idx].T, *targets[idx].T)
                     rule.step(held.vector, grads)
                 elif compiled:
@@ -269,7 +269,7 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | LossFn, optimizer: Optimiz
                 shown["acc"] = f"{history.accuracy[-1]:.3f}"
             bar.set_postfix(shown)
     finally:
-        if held is not None:
+        if held is not None and rule is not None:
             _release(held, rule, tape, grads)
     if recording is not None:
         recording.finish()

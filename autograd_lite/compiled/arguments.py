@@ -27,7 +27,7 @@ def example_values(example_inputs: Sequence[Any]) -> list[float]:
     for i, x in enumerate(example_inputs):
         if isinstance(x, Value):
             x = x.data
-        if isinstance(x, bool) or not isinstance(x, numbers.Real) or not np.isfinite(x):
+        if isinstance(x, bool) or not isinstance(x, numbers.Real) or not np.isfinite(float(x)):
             raise TypeError(f"compile: example_inputs[{i}] must be a finite real number, got {x!r:.60}")
         out.append(float(x))
     return out
@@ -108,4 +108,4 @@ def plain_batch_size(inputs: Sequence[Any], n_inputs: int) -> int | None:
         if shape is not None and x.shape != shape:
             return None
         shape = x.shape
-    return shape[0] or None
+    return (shape[0] or None) if shape is not None else None  # not None: n_inputs > 0 arrays were seen

@@ -45,9 +45,11 @@ class Batch:
         self.run = Run(ws.U, self.V, B, [])
         self.inputs = self.V[:ws.n_inputs]  # the function's inputs' rows (the first ones)
         forward_ops, backward_ops = [], []
+        fresh = _fresh_gradients(plan.steps, ws.seed)
+        self.written: list[slice] = []  # rows of GV a layer's backward writes (not adds) before anything reads them
         for step in plan.steps:
-            if type(step) is Layer:
-                fwd, bwd = _layer_ops(step, ws, self)
+            if isinstance(step, Layer):
+                fwd, bwd = _layer_ops(step, ws, self, fresh.get(step.index, (False, False)))
             elif _elementwise(step):
                 fwd, bwd = _elementwise_ops(step, ws, self)
             elif step.scalar is not None and (step.span is not None or not long_sum(step)):
@@ -59,14 +61,21 @@ class Batch:
                 backward_ops.append(bwd)
         self.forward_ops = tuple(forward_ops)
         self.backward_ops = tuple(reversed(backward_ops))
+        # the rows of GV a call must zero before the backward: all but the written ones, as few slices as can be
+        keep = np.ones(len(self.V), dtype=bool)
+        for rows in self.written:
+            keep[rows] = False
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], keep.view(np.int8), [0]])))
+        self.zeroed = tuple(self.GV[start:stop] for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist()))
 
 
 class Workspace:
     """A tape's buffers: U and its gradients GU (with each layer's W and b as views where the rows allow),
     and a ``Batch`` per recent batch size. One call uses it at a time (the tape holds a lock)."""
 
-    def __init__(self, plan: Plan, constants: slice, constant_values: np.ndarray, n_inputs: int = 0) -> None:
-        self.plan, self.n_inputs = plan, n_inputs
+    def __init__(self, plan: Plan, constants: slice, constant_values: np.ndarray, n_inputs: int = 0,
+                 seed: tuple[bool, int] | None = None) -> None:
+        self.plan, self.n_inputs, self.seed = plan, n_inputs, seed  # seed: (in V, row) of the seeded output
         self.U = np.empty((plan.n_rows[False], 1))
         self.U[constants, 0] = constant_values
         self.GU = np.empty_like(self.U)
@@ -117,14 +126,16 @@ def _augmented(layer: Layer, ws: Workspace) -> tuple[np.ndarray, np.ndarray] | N
     return ws.U_flat[span].reshape(rows.shape), ws.GU_flat[span].reshape(rows.shape)
 
 
-def _augmented_layer_ops(layer: Layer, ws: Workspace, bufs: Batch, Wb: np.ndarray,
-                         GWb: np.ndarray) -> tuple[Callable, Callable | None]:
+def _augmented_layer_ops(layer: Layer, ws: Workspace, bufs: Batch, Wb: np.ndarray, GWb: np.ndarray,
+                         fresh: tuple[bool, bool] = (False, False)) -> tuple[Callable, Callable | None]:
     """A layer with its bias as one more column of W: z = [W b] [a; 1] (notes 004's z = W a + b in one product);
-    [a; 1] is a view of V when a ones row follows A there (a lowered layer's outputs), else copied per call."""
+    [a; 1] is a view of V when a ones row follows A there (a lowered layer's outputs), else copied per call.
+    ``fresh``: [dW db] / dA are still zero when this backward runs (``_fresh_gradients``): written, not added."""
     V, GV, n, act, act_param = bufs.V, bufs.GV, layer.n, layer.act, layer.act_param
-    in_place = type(layer.a) is slice and layer.a.stop in bufs.ones
-    if in_place:
-        A1 = V[layer.a.start:layer.a.stop + 1]
+    a_slice = layer.a if isinstance(layer.a, slice) and layer.a.stop in bufs.ones else None
+    in_place = a_slice is not None
+    if a_slice is not None:  # a ones row follows A in V
+        A1 = V[a_slice.start:a_slice.stop + 1]
     else:
         A1 = np.empty((n + 1, bufs.run.B))
         A1[n] = 1.0
@@ -143,13 +154,22 @@ def _augmented_layer_ops(layer: Layer, ws: Workspace, bufs: Batch, Wb: np.ndarra
     G = GV[layer.out]
     GA = GV[layer.a] if type(layer.a) is slice else None
     needs_a = layer.a_needs_grad
+    fresh_w, fresh_a = fresh[0], fresh[1] and GA is not None
+    if fresh_a and needs_a and isinstance(layer.a, slice):  # a slice: GA is not None
+        bufs.written.append(layer.a)  # the call need not zero these rows of GV
 
     def bwd() -> None:
         # delta = dC/da * g'(z), g' from the op table; written over z (not needed any more): one k x B array less
         dZ = np.multiply(G, act.local(array_math, (Z,), out, act_param)[0], out=Z) if act is not None else G
-        np.add(GWb, dZ @ A1.T, out=GWb)  # [dC/dW dC/db] = delta [a; 1]^T, summed over the batch by the product
+        # [dC/dW dC/db] = delta [a; 1]^T, summed over the batch by the product
+        if fresh_w:
+            np.matmul(dZ, A1.T, out=GWb)
+        else:
+            np.add(GWb, dZ @ A1.T, out=GWb)
         if needs_a:  # dC/da^{l-1} = W^T delta (rows of A are distinct)
-            if GA is not None:
+            if fresh_a:
+                np.matmul(W.T, dZ, out=GA)
+            elif GA is not None:
                 np.add(GA, W.T @ dZ, out=GA)
             else:
                 GV[A_rows] += W.T @ dZ
@@ -157,18 +177,21 @@ def _augmented_layer_ops(layer: Layer, ws: Workspace, bufs: Batch, Wb: np.ndarra
     return fwd, bwd
 
 
-def _layer_ops(layer: Layer, ws: Workspace, bufs: Batch) -> tuple[Callable, Callable | None]:
+def _layer_ops(layer: Layer, ws: Workspace, bufs: Batch,
+               fresh: tuple[bool, bool] = (False, False)) -> tuple[Callable, Callable | None]:
     """A layer's forward z = W a + b, a = g(z) (notes 004) and its backward, over this batch's buffers."""
     augmented = _augmented(layer, ws)
     if augmented is not None:
-        return _augmented_layer_ops(layer, ws, bufs, *augmented)
+        return _augmented_layer_ops(layer, ws, bufs, *augmented, fresh)
     i, V, GV, U_flat, GU_flat = layer.index, bufs.V, bufs.GV, ws.U_flat, ws.GU_flat
     # W and b: views of U when their rows are evenly spaced (BLAS multiplies the strided view), else gathered
-    W_view, b_view = ws.W[i], (ws.b[i][:, None] if ws.b[i] is not None else None)
-    has_b, act, act_param = layer.b is not None, layer.act, layer.act_param
+    b_held = ws.b[i]
+    W_view, b_view = ws.W[i], (b_held[:, None] if b_held is not None else None)
+    bias, act, act_param = layer.b, layer.act, layer.act_param
     A_view = V[layer.a] if type(layer.a) is slice else None
     out = V[layer.out]
-    Z = bufs.Z[i] if act is not None else out
+    Z_buffer = bufs.Z[i]  # there exactly for a layer with an activation
+    Z = Z_buffer if act is not None and Z_buffer is not None else out
     saved: list[Any] = [W_view, A_view]  # the W and A this call multiplied, for the backward
 
     def fwd() -> None:
@@ -176,8 +199,8 @@ def _layer_ops(layer: Layer, ws: Workspace, bufs: Batch) -> tuple[Callable, Call
         A = A_view if A_view is not None else V[layer.a]
         saved[0], saved[1] = W, A
         np.matmul(W, A, out=Z)  # z = W a, one column per sample
-        if has_b:
-            np.add(Z, b_view if b_view is not None else layer.b.view(U_flat)[:, None], out=Z)  # + b
+        if bias is not None:
+            np.add(Z, b_view if b_view is not None else bias.view(U_flat)[:, None], out=Z)  # + b
         if act is not None:
             out[...] = act.forward(array_math, (Z,), act_param)  # a = g(z), the op table's formula
 
@@ -195,12 +218,12 @@ def _layer_ops(layer: Layer, ws: Workspace, bufs: Batch) -> tuple[Callable, Call
             np.add(GW, dW, out=GW)
         else:
             GU_flat[layer.W.rows] += dW  # rows are distinct (lowering checked)
-        if has_b:
+        if bias is not None:
             db = dZ.sum(axis=1)  # dC/db = delta, summed over the batch
             if Gb is not None:
                 np.add(Gb, db, out=Gb)
             else:
-                GU_flat[layer.b.rows] += db
+                GU_flat[bias.rows] += db
         if needs_a:  # dC/da^{l-1} = W^T delta (rows of A are distinct)
             if GA is not None:
                 np.add(GA, W.T @ dZ, out=GA)
@@ -208,6 +231,35 @@ def _layer_ops(layer: Layer, ws: Workspace, bufs: Batch) -> tuple[Callable, Call
                 GV[layer.a] += W.T @ dZ
 
     return fwd, bwd
+
+
+def _fresh_gradients(steps: list[Group | Layer], seed: tuple[bool, int] | None) -> dict[int, tuple[bool, bool]]:
+    """For each layer (by index): are its [W b] rows of GU, and its A rows of GV, still zero (as the call fills
+    them) when its backward runs, i.e. written by no step whose backward runs before it nor by the seed?
+    Then the backward writes its products there instead of adding them (one numpy call less each)."""
+    if seed is None:
+        return {}
+    written: dict[bool, set[int]] = {True: set(), False: set()}  # rows of GV (True) / GU (False) written so far
+    written[seed[0]].add(seed[1])
+    fresh: dict[int, tuple[bool, bool]] = {}
+    for step in reversed(steps):  # the backward order
+        if isinstance(step, Layer):
+            wb = [int(r) for r in step.W.rows.ravel()] + ([int(r) for r in step.b.rows] if step.b is not None else [])
+            a = list(range(step.a.start, step.a.stop)) if type(step.a) is slice else [int(r) for r in step.a]
+            fresh[step.index] = (written[False].isdisjoint(wb), written[True].isdisjoint(a))
+            written[False].update(wb)
+            if step.a_needs_grad:
+                written[True].update(a)
+        elif _elementwise(step) or (step.scalar is not None and (step.span is not None or not long_sum(step))):
+            for o in step.operands:  # an over-approximation of the rows the step's backward adds to
+                written[o.batch].update(int(r) for r in o.rows.ravel())
+            if step.scalar is not None:
+                written[False].update(int(r) for r in step.scalar.rows.ravel())
+                if step.span is not None:
+                    written[False].update(range(step.span.start, step.span.stop))
+        else:  # replay's general backward: any row
+            return fresh
+    return fresh
 
 
 def _elementwise(group: Group) -> bool:
@@ -236,7 +288,7 @@ def _elementwise_ops(group: Group, ws: Workspace, bufs: Batch) -> tuple[Callable
             d = partials[j]
             contribution = g if type(d) is float and d == 1.0 else d * g  # add's 1.0: g itself, exactly
             if summed:  # a uniform input of batch nodes: summed over the batch
-                target[:, 0] += contribution.sum(axis=1)
+                target[:, 0] += np.add.reduce(contribution, 1)  # = .sum(axis=1)
             else:
                 target += contribution
 
@@ -263,7 +315,7 @@ def _scalar_ops(group: Group, ws: Workspace) -> tuple[Callable, Callable | None]
     span = group.span
     if long_sum(group) and span is not None:  # an L2 penalty over every weight; d sum / d x_i = 1 (the table's)
         def sum_fwd() -> None:
-            U_flat[out] = U_flat[span].sum()
+            U_flat[out] = np.add.reduce(U_flat[span])  # = .sum()
 
         def sum_bwd() -> None:
             g = GU_flat[out]

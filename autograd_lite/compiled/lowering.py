@@ -48,7 +48,7 @@ class Rows:
             steps.append(int(first[0, 1] - start) if rows.shape[1] > 1 else 1)
         grid = start + sum(np.arange(size).reshape([-1 if i == d else 1 for i in range(rows.ndim)]) * s
                            for d, (size, s) in enumerate(zip(rows.shape, steps)))
-        even = bool((grid == rows).all()) and min(steps) > 0
+        even = bool(np.all(grid == rows)) and min(steps) > 0
         return Rows(rows, (start, *steps) if even else None)
 
     def view(self, flat: np.ndarray) -> np.ndarray:
@@ -151,10 +151,10 @@ def lower(order: list[Any], batch: dict[Any, bool], row: dict[Any, int], next_ro
     layers_found = []
     for members in neurons.values():
         w_rows = np.array([[row[w] for w in dot.inputs[:len(dot.inputs) // 2]] for dot, _, _, _ in members])
-        b_rows = [row[b] for _, b, _, _ in members if b is not None]
-        if len(np.unique(np.concatenate([w_rows.ravel(), b_rows]))) != w_rows.size + len(b_rows):
+        bias_rows = [row[b] for _, b, _, _ in members if b is not None]
+        if len(np.unique(np.concatenate([w_rows.ravel(), bias_rows]))) != w_rows.size + len(bias_rows):
             continue  # a leaf used twice in the layer: its gradients would need a scatter that adds up
-        layers_found.append((members, w_rows, np.array(b_rows, dtype=int) if b_rows else None))
+        layers_found.append((members, w_rows, np.array(bias_rows, dtype=int) if bias_rows else None))
     if not layers_found:
         return None
     removed = {id(x) for members, _, _ in layers_found for dot, _, act, tail in members

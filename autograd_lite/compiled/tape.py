@@ -200,7 +200,9 @@ class Tape:
         try:
             ws = self._workspace
             if ws is None:
-                ws = layer_replay.Workspace(self._plan, self._constant_rows, self._constants, self._n_inputs)
+                assert self._plan is not None, "_lowered runs only for a lowered tape"
+                ws = layer_replay.Workspace(self._plan, self._constant_rows, self._constants, self._n_inputs,
+                                            seed=self._lowered_out[0])
                 self._workspace = ws
             bufs = ws.batch(B)
             self._fill_read(ws.U)
@@ -208,7 +210,7 @@ class Tape:
             for i, a in enumerate(arrays):
                 V[i] = a
             with np.errstate(all="ignore"):
-                if arrays is inputs and not math.isfinite(bufs.inputs.sum()):
+                if arrays is inputs and not math.isfinite(np.add.reduce(bufs.inputs, axis=None)):
                     self._batch(inputs)  # names the non-finite input (a sum that only overflowed passes)
                 try:
                     run = layer_replay.forward(ws, bufs, B)
@@ -221,18 +223,19 @@ class Tape:
                         return (values, aux if self._aux_is_list else aux[:, 0]) if self.has_aux else values
                     if in_batch:  # d loss / d output_b = 1/B (mean) or 1 (sum)
                         seed = 1.0 / B if self.reduction == "mean" else 1.0
-                        loss = float(run.V[r].sum() * seed)
+                        loss = float(np.add.reduce(run.V[r]) * seed)  # = .sum(), without its Python wrapper
                     else:
                         seed = 1.0 if self.reduction == "mean" else float(B)
                         loss = float(run.U[r, 0] * seed)
                     if not math.isfinite(loss):
                         return None
                     ws.GU.fill(0.0)
-                    bufs.GV.fill(0.0)
+                    for rows in bufs.zeroed:  # GV but the rows a layer's backward writes over (not adds to)
+                        rows.fill(0.0)
                     (bufs.GV if in_batch else ws.GU)[r] = seed
                     layer_replay.backward(ws, bufs, run)
                     grads = ws.GU_flat[:len(self.parameters)].copy()
-                    if not math.isfinite(grads.sum()):
+                    if not math.isfinite(np.add.reduce(grads)):
                         return None
                 except MATH_ERRORS:
                     return None

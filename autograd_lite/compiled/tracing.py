@@ -28,7 +28,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ..core.engine import Value
 from ..core.grad_mode import is_grad_enabled, tracing
@@ -59,9 +59,9 @@ def trace_function(fn: Callable[..., Any], n_inputs: int, fn_name: str, has_aux:
     session = TraceSession(fn_name)
     inputs = [Value(0.0, label=f"input {i}") for i in range(n_inputs)]
     for i, v in enumerate(inputs):
-        v.data = Unknown(session, f"input {i}")
+        v.data = cast(float, Unknown(session, f"input {i}"))  # stands for the float while tracing
     saved = [v.data for v in unknown]
-    placeholders = [Unknown(session, _name(v)) for v in unknown]
+    placeholders = [cast(float, Unknown(session, _name(v))) for v in unknown]  # as above
     try:
         for v, placeholder in zip(unknown, placeholders):
             v.data = placeholder

@@ -17,7 +17,7 @@ import numbers
 import threading
 from collections.abc import Iterable
 from operator import attrgetter
-from typing import Any, Union
+from typing import Any, Union, cast
 
 import numpy as np
 
@@ -270,7 +270,7 @@ def _apply_in_mode(op: Op, inputs: tuple[Value, ...], param: Any, xs: tuple[Any,
     try:
         if session is not None and any(type(x) is Unknown for x in xs):  # compile is tracing: nothing to compute
             out = Value(0.0)
-            out.data = Unknown(session, f"the result of {op.name}")
+            out.data = cast(float, Unknown(session, f"the result of {op.name}"))  # the float it stands for
             out.op, out.inputs, out.param = op.name, inputs, param
         else:
             out = _apply(op, inputs, param, xs)
@@ -368,7 +368,7 @@ def as_values(items: Iterable[Operand], what: str) -> tuple[Value, ...]:
     """
     items = tuple(items)
     if set(map(type, items)) <= _ONLY_VALUES:  # the common case, checked at C speed
-        return items
+        return cast("tuple[Value, ...]", items)  # every item is a Value: checked just above
     out = []
     for i, item in enumerate(items):
         v = _operand(item)

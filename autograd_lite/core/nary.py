@@ -10,14 +10,16 @@ of every network (issue 12): when every operand is a Value it checks them and ga
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from .engine import Operand, Value, as_values
 from .engine import make_node as _apply
 from .ops import OPS
 
 _DOT = OPS["dot"]
-_data_of_value = Value.data.__get__  # Value's own slot: a TypeError for anything that is not a Value
+# Value's own slot: a TypeError for anything that is not a Value
+_data_of_value: Callable[[Any], float] = vars(Value)["data"].__get__
 
 
 def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.sum
@@ -38,7 +40,7 @@ def dot(ws: Iterable[Operand], xs: Iterable[Operand]) -> Value:
     """
     ws, xs = tuple(ws), tuple(xs)
     if ws and len(ws) == len(xs):  # the common case, every operand a Value: checked and gathered in one pass
-        inputs = ws + xs
+        inputs: tuple[Any, ...] = ws + xs  # Values when every data below is read
         try:
             data = tuple(map(_data_of_value, inputs))
         except TypeError:  # a number (made a constant below) or something else (refused below, by position)

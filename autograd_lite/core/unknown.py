@@ -77,9 +77,9 @@ class Unknown:
     __le__ = _refusing("compares (<=)")
     __gt__ = _refusing("compares (>)")
     __ge__ = _refusing("compares (>=)")
-    __eq__ = _refusing("compares (==)")  # type: ignore[assignment]
-    __ne__ = _refusing("compares (!=)")  # type: ignore[assignment]
-    __hash__ = _refusing("hashes (a dict key, a cache)")  # type: ignore[assignment]
+    __eq__ = _refusing("compares (==)")
+    __ne__ = _refusing("compares (!=)")
+    __hash__ = _refusing("hashes (a dict key, a cache)")
     __float__ = __int__ = __index__ = __complex__ = _refusing("converts to a number")
     __round__ = __trunc__ = __floor__ = __ceil__ = _refusing("rounds")
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _refusing("computes with the number of")
@@ -89,5 +89,5 @@ class Unknown:
 
     # Text and copies are decisions too (float(f"{x.data}"), a cache keyed by str(x.data), deepcopy of a
     # parameter kept after the trace): refused as well. Only type() and isinstance() cannot be intercepted.
-    __format__ = __str__ = __repr__ = _refusing("turns into text")  # type: ignore[assignment]
-    __reduce__ = __reduce_ex__ = __copy__ = __deepcopy__ = __getstate__ = _refusing("copies")  # type: ignore
+    __format__ = __str__ = __repr__ = _refusing("turns into text")
+    __reduce__ = __reduce_ex__ = __copy__ = __deepcopy__ = __getstate__ = _refusing("copies")
