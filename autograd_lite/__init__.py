@@ -8,11 +8,12 @@ Public API: ``Value``; n-ary nodes ``sum``, ``dot``, ``logsumexp``; ``grad`` (hi
 with ``create_graph=True``); ``no_grad`` / ``enable_grad`` (per thread); the op table ``OPS``
 and ``define_op`` (an op of your own, known to every consumer); ``topological_order``; the
 op table's math namespaces ``scalar_math`` (floats) and ``array_math`` (numpy arrays);
-pictures and the chain rule step by step: ``draw``, ``render``, ``explain``; homework formulas
+pictures and the chain rule step by step: ``draw``, ``render``, ``explain`` (and
+``notebook_frame``, any page as a Jupyter output); homework formulas
 (``expression_exercise`` over ``EXERCISE_OPS``, ``exercise_ops`` checks a mix); the notes' symbols
-(``z_1^[2]`` as z₁^[2], LaTeX or HTML): ``symbol``; practice: ``check`` (gradients worked out by
-hand) and ``quiz`` (a page to fill in; ``Quiz``, ``Question``, ``Blank`` build any quiz page); ``compile`` (a
-per-sample loss traced once into a ``Tape`` that trains on whole numpy batches). The
+(``z_1^[2]`` as z₁^[2], LaTeX or HTML): ``symbol``, and ``notation_label`` writes one; practice: ``check``
+(gradients worked out by hand) and ``quiz`` (a page to fill in; ``Quiz``, ``Question``, ``Blank`` build any quiz
+page); ``compile`` (a per-sample loss traced once into a ``Tape`` that trains on whole numpy batches). The
 packages: ``core`` (the engine), ``compiled`` (the tape), ``teaching`` (pictures and
 explanations), ``cli`` (the command line); ARCHITECTURE.md maps them.
 """
@@ -33,7 +34,8 @@ from .teaching.check import CheckResult
 from .teaching.draw import draw, render
 from .teaching.exercises import EXERCISE_OPS, exercise_ops, expression_exercise
 from .teaching.explain import explain
-from .teaching.notation import symbol
+from .teaching.labels import notebook_frame
+from .teaching.notation import notation_label, symbol
 from .teaching.quiz import Blank, Question, Quiz
 
 __version__ = "0.1.0"
@@ -63,6 +65,8 @@ __all__ = [
     "is_grad_enabled",
     "logsumexp",
     "no_grad",
+    "notebook_frame",
+    "notation_label",
     "render",
     "array_math",
     "scalar_math",

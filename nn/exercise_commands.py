@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from autograd_lite.cli import (
     PATH_ECHO,
     UsageError,
     name_some,
+    number_between,
     output_path,
     say,
     shorten,
@@ -84,7 +84,7 @@ def add_grade(commands: Any) -> None:
                                         "Exit 0 when all are right, 1 when some are wrong.")
     p.add_argument("directory", metavar="DIR", help="the directory autograd-lite exercises wrote")
     p.add_argument("answers", metavar="ANSWERS", help="the filled-in answers file (JSON, like DIR/answers.json)")
-    p.add_argument("--tol", type=float, default=REL_TOL,
+    p.add_argument("--tol", type=number_between(0.0, 0.5), default=REL_TOL,
                    help=f"relative tolerance, 0 to 0.5 (default {REL_TOL:g}); an answer within {ABS_TOL:g} of "
                         "the right one is also right")
     p.set_defaults(run=_grade)
@@ -206,8 +206,6 @@ def set_of(folder: Path) -> ExerciseSet:
 
 # --- grade --------------------------------------------------------------------------------------------------
 def _grade(args: argparse.Namespace) -> int:
-    if not (math.isfinite(args.tol) and 0 <= args.tol <= 0.5):
-        raise UsageError(f"--tol must be a number from 0 to 0.5, got {shorten(args.tol)}")
     folder = Path(args.directory)
     if not folder.is_dir():
         raise UsageError(f"{shorten(folder, PATH_ECHO)} is not a directory (give the DIR exercises wrote)")

@@ -131,7 +131,4 @@ def to_html(view: Any, precision: int = 4) -> str:
 
 def fragment(view: Any, precision: int = 4) -> str:
     """The page inside an <iframe srcdoc> (Jupyter's ``_repr_html_``): its script and style stay its own."""
-    return (f'<iframe srcdoc="{html.escape(to_html(view, precision), quote=True)}" '
-            'style="width:100%;height:720px;border:1px solid #e2e8f0" title="backpropagation layer by layer" '
-            'sandbox="allow-scripts">'
-            "</iframe>")
+    return autograd_lite.notebook_frame(to_html(view, precision), "backpropagation layer by layer", 720)

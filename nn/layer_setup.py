@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lite import Value
+from autograd_lite import Value, notation_label
 
 INITS: tuple[str, ...] = ("uniform", "xavier", "he")
 Seed = int | random.Random | None
@@ -57,20 +57,6 @@ def resolve_activation(activation: str | bool | None, nonlin: bool | None, who: 
     if activation is not None:
         raise ValueError(f"{who}: give activation={activation!r} or micrograd's nonlin={nonlin}, not both")
     return "relu" if nonlin else "linear"
-
-
-def notation_label(sym: str, *indices: int | str, layer: int | str | None = None) -> str:
-    """A label in the notes' notation, the form ``autograd_lite.symbol`` reads: one character per index, or all
-    of them in braces when one is longer (``w_21^[1]``, ``w_{12,3}^[2]``); the layer, if known, as ``^[l]``.
-
-    >>> notation_label("w", 2, 1, layer=1), notation_label("w", 12, 3, layer=2), notation_label("z")
-    ('w_21^[1]', 'w_{12,3}^[2]', 'z')
-    """
-    parts = [str(i) for i in indices]
-    text = sym
-    if parts:
-        text += "_" + ("".join(parts) if all(len(p) == 1 for p in parts) else "{" + ",".join(parts) + "}")
-    return text if layer is None else f"{text}^[{layer}]"
 
 
 def input_labels(nin: int, layer: int | None) -> list[str]:

@@ -13,7 +13,6 @@ example's graph it comes from (what the HTML page lights). The renderers (``laye
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,24 +72,9 @@ def scalar(base: str, indices: tuple[int, ...], layer: int | None, example: int 
     >>> scalar("w", (2, 1), 1).text, scalar("z", (1,), 2, example=3).latex
     ('w_21^[1]', 'z_{1}^{[2]}(3)')
     """
-    parts = [str(i) for i in indices]
-    text = base + "_" + ("".join(parts) if all(len(p) == 1 for p in parts) else "{" + ",".join(parts) + "}")
-    if layer is not None:
-        text += f"^[{layer}]"
-    label = Label(text, symbol_style(text, "latex"), symbol_style(text, "html"))
+    text = autograd_lite.notation_label(base, *indices, layer=layer)
+    label = Label(text, autograd_lite.symbol(text, "latex"), autograd_lite.symbol(text, "html"))
     return label if example is None else label + Label(f"({example})", f"({example})", f"({example})")
-
-
-def symbol_style(label: str, style: str) -> str:
-    """``label`` in a notation: ``autograd_lite.symbol`` when the engine offers it, else as it is (HTML-escaped).
-
-    >>> symbol_style("z_1^[2]", "latex") in ("z_{1}^{[2]}", "z_1^[2]")
-    True
-    """
-    render = getattr(autograd_lite, "symbol", None)
-    if render is not None:
-        return render(label, style)
-    return html.escape(label) if style == "html" else label
 
 
 @dataclass

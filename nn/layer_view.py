@@ -37,7 +37,7 @@ MAX_EXAMPLES = 32
 """Examples in a batch (each is a copy of the scalar graph; columns beyond 8 are shown elided)."""
 
 LOSSES: tuple[str, ...] = ("mse", "half_squared_error", "bce", "bce_with_logits", "cross_entropy")
-_REFERENCE_NAME = {"mse": "mse_loss", "half_squared_error": "half_squared_error", "bce": "bce",
+REFERENCE_NAME = {"mse": "mse_loss", "half_squared_error": "half_squared_error", "bce": "bce",
                    "bce_with_logits": "bce_with_logits", "cross_entropy": "cross_entropy"}
 
 
@@ -146,17 +146,20 @@ class LayerView:
         return layer_html.fragment(self)
 
 
-def _loss_name(loss: Any) -> str:
-    by_function = {losses.mse_loss: "mse", losses.binary_cross_entropy: "bce",
-                   losses.binary_cross_entropy_with_logits: "bce_with_logits", losses.cross_entropy: "cross_entropy"}
-    for name in ("half_squared_error", "half_mse_loss", "half_squared_error_loss"):
-        if hasattr(losses, name):  # the notes' 1/2 (t - z)^2 as a named loss of nn.losses
-            by_function[getattr(losses, name)] = "half_squared_error"
+def loss_name(loss: Any, who: str = "explain_layers") -> str:
+    """The name in ``LOSSES`` of ``loss``: one of them, or the nn.losses function (``nn.quiz`` reads them too).
+
+    >>> loss_name(losses.mse_loss), loss_name("half_squared_error")
+    ('mse', 'half_squared_error')
+    """
+    by_function = {losses.mse_loss: "mse", losses.half_squared_error: "half_squared_error",
+                   losses.binary_cross_entropy: "bce", losses.binary_cross_entropy_with_logits: "bce_with_logits",
+                   losses.cross_entropy: "cross_entropy"}
     if callable(loss) and loss in by_function:
         return by_function[loss]
     if isinstance(loss, str) and loss in LOSSES:
         return loss
-    raise ValueError(f"explain_layers: loss must be one of {', '.join(LOSSES)} (or nn.mse_loss, "
+    raise ValueError(f"{who}: loss must be one of {', '.join(LOSSES)} (or nn.mse_loss, "
                      f"nn.binary_cross_entropy, ...); got {loss!r:.60}")
 
 
@@ -218,14 +221,16 @@ def _targets(target: Any, m: int, n_out: int, loss: str, single: bool) -> np.nda
     return T.reshape(m, n_out)
 
 
-def _example_loss(loss: str, y: list[Value], z: list[Value], t: list[float]) -> Value:
-    """L of one example, as a graph on the output Values (the conventions of ``LOSS_TEXT``)."""
+def example_loss(loss: str, y: list[Value], z: list[Value], t: list[float]) -> Value:
+    """L of one example, as a graph on the output Values (the conventions of ``LOSS_TEXT``; ``nn.quiz``'s too).
+
+    >>> example_loss("half_squared_error", [Value(3.0)], [Value(0.0)], [2.0]).data   # 1/2 (3 - 2)^2
+    0.5
+    """
     if loss == "mse":  # nn.mse_loss: 1/n_L sum (y - t)^2, PyTorch's mean, no 1/2
         return losses.mse_loss(y, t)
     if loss == "half_squared_error":  # the notes: 1/2 sum (t - y)^2 (note 002)
-        if hasattr(losses, "half_squared_error"):
-            return losses.half_squared_error([y], [t])
-        return 0.5 * value_sum(losses.TERMS["mse"](y, t))
+        return losses.half_squared_error([y], [t])
     if loss == "bce":  # -sum [t log y + (1 - t) log(1 - y)] (note 000), summed over the outputs
         return losses.binary_cross_entropy(y, t) * len(y)
     if loss == "bce_with_logits":  # sum [softplus(z) - t z], the log loss of sigma(z)
@@ -254,7 +259,7 @@ def explain_layers(model: Any, x: Any, target: Any, loss: Any = "mse") -> LayerV
 
     No ``.grad`` of the model changes.
     """
-    loss = _loss_name(loss)
+    loss = loss_name(loss)
     if not (hasattr(model, "trace") and hasattr(model, "to_numpy") and hasattr(model, "layers")):
         raise TypeError(f"explain_layers: model must be an nn.MLP, got {type(model).__name__}")
     if len(model.layers) > MAX_LAYERS or max([model.nin, *model.nouts]) > MAX_WIDTH:
@@ -262,7 +267,7 @@ def explain_layers(model: Any, x: Any, target: Any, loss: Any = "mse") -> LayerV
                          f"{[model.nin, *model.nouts]}; a walkthrough explains at most {MAX_LAYERS} layers of at most "
                          f"{MAX_WIDTH} neurons (nn.reference.backprop computes the gradients of any size)")
     output = model.output_activation
-    allowed = reference.LOSSES[_REFERENCE_NAME[loss]]
+    allowed = reference.LOSSES[REFERENCE_NAME[loss]]
     if output not in allowed:
         raise ValueError(f"explain_layers: loss {loss!r} goes with output activation {' or '.join(allowed)}, "
                          f"but the model's is {output!r}")
@@ -272,7 +277,7 @@ def explain_layers(model: Any, x: Any, target: Any, loss: Any = "mse") -> LayerV
     run = _engine(model, X, T, loss)
     ref_X, ref_T = (X[0], T[0]) if single else (X.T, T.T)
     run.reference = reference.backprop(model.to_numpy(), ref_X, ref_T, hidden=model.activation, output=output,
-                                       loss=_REFERENCE_NAME[loss])
+                                       loss=REFERENCE_NAME[loss])
     if single:
         run.squeeze()
     checks = [_check(run, i) for i in reversed(range(len(model.layers)))]
@@ -304,7 +309,7 @@ def _engine(model: Any, X: np.ndarray, T: np.ndarray, loss: str) -> Run:
     for i, (row, t) in enumerate(zip(X, T)):
         xs = [Value(float(v), label=f"x_{j + 1}") for j, v in enumerate(row)]  # one node per input, fed to every neuron
         trace = model.trace(xs)
-        L = _example_loss(loss, trace.a[-1], trace.z[-1], t.tolist())
+        L = example_loss(loss, trace.a[-1], trace.z[-1], t.tolist())
         run.roots.append(L)
         if i == 0:
             run.trace = trace

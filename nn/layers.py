@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lite import Value, dot
+from autograd_lite import Value, dot, notation_label
 
 from .activations import OUTPUT_ACTIVATIONS, activate, check_choice
 from .checks import count, finite_array
@@ -37,7 +37,6 @@ from .layer_setup import (
     draw_weight,
     input_labels,
     make_rng,
-    notation_label,
     resolve_activation,
 )
 from .module import Module

@@ -63,7 +63,8 @@ def _flatten(input: Outputs, target: Any, name: str) -> tuple[list[Value], list[
 
 
 def _mean(terms: list[Value]) -> Value:
-    loss = ag.sum(terms) * (1.0 / len(terms))
+    # one term is its own mean: no sum of one and no "* 1" for a picture or a walkthrough to show
+    loss = terms[0] if len(terms) == 1 else ag.sum(terms) * (1.0 / len(terms))
     loss.label = "C"  # the cost, the notes' mean of the examples' losses (note 001 eq. 9): pictures show C, not v6
     return loss
 

@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 
 from autograd_lite import OPS, Blank, Question, Quiz, grad
-from autograd_lite import sum as value_sum
 
-from . import losses, reference
-from .activations import ACTIVATION_PARAMS, check_choice
+from . import reference
+from .activations import ACTIVATION_PARAMS
+from .layer_view import REFERENCE_NAME, example_loss, loss_name
 
 MAX_WIDTH = 9  # neurons in a layer (inputs too): one-digit indices, and a card that fits on a screen
 MAX_WEIGHTS = 64  # weights in all: every one is a box to fill
@@ -42,8 +42,6 @@ LOSSES = {  # the loss for one example, and its output delta; the same names as 
             "delta_k^[L] = a_k^[L] - t_k (sigmoid output, notes 000/003)"),
     "cross_entropy": ("C = -Σ_k t_k log a_k^[L] (eq. 9)", "delta_k^[L] = a_k^[L] - t_k (softmax output, eq. 19)"),
 }
-REFERENCE_NAME = {"half_squared_error": "half_squared_error", "mse": "mse_loss", "bce": "bce",
-                  "bce_with_logits": "bce_with_logits", "cross_entropy": "cross_entropy"}  # nn.reference's names
 
 
 def quiz(model: Any, x: Any, target: Any, loss: Any = "half_squared_error", *, title: str = "", tol: float = Quiz.tol,
@@ -57,7 +55,7 @@ def quiz(model: Any, x: Any, target: Any, loss: Any = "half_squared_error", *, t
     ``MAX_WIDTH`` neurons a layer and ``MAX_WEIGHTS`` weights. Returns an ``autograd_lite.Quiz``: ``save(path)``
     writes the page, Jupyter shows it inline.
     """
-    loss = loss_name(loss)
+    loss = loss_name(loss, "quiz")
     if not (hasattr(model, "trace") and hasattr(model, "to_numpy") and hasattr(model, "layers")):
         raise TypeError(f"quiz: model must be an nn.MLP, got {type(model).__name__}")
     if model.output_activation not in reference.LOSSES[REFERENCE_NAME[loss]]:
@@ -96,21 +94,6 @@ def quiz(model: Any, x: Any, target: Any, loss: Any = "half_squared_error", *, t
     return Quiz(name, tuple(questions), tuple(intro), tol=tol, abs_tol=abs_tol, precision=precision)
 
 
-def loss_name(loss: Any) -> str:
-    """The quiz's name of ``loss``: one of ``LOSSES`` or the nn.losses function.
-
-    >>> loss_name(losses.mse_loss), loss_name("half_squared_error")
-    ('mse', 'half_squared_error')
-    """
-    by_function = {losses.mse_loss: "mse", losses.half_squared_error: "half_squared_error",
-                   losses.binary_cross_entropy: "bce", losses.binary_cross_entropy_with_logits: "bce_with_logits",
-                   losses.cross_entropy: "cross_entropy"}
-    if callable(loss) and loss in by_function:
-        return by_function[loss]
-    check_choice(loss, "loss", tuple(LOSSES))
-    return loss
-
-
 def _engine(model: Any, x: Any, target: Any, loss: str) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
     """delta^[l] = dC/dz^[l] and dC/dW^[l] (n_l x n_{l-1}) from the engine, and the target as a vector."""
     trace = model.trace(x)
@@ -124,16 +107,7 @@ def _engine(model: Any, x: Any, target: Any, loss: str) -> tuple[list[np.ndarray
         t = np.asarray(target, dtype=float).reshape(-1)
         if t.shape != (len(a_L),) or not np.all(np.isfinite(t)):
             raise ValueError(f"quiz: target must hold {len(a_L)} finite numbers, got {target!r:.60}")
-    if loss == "half_squared_error":  # C = 1/2 sum_k (a_k - t_k)^2 (note 002)
-        C = 0.5 * value_sum([(a - tk) ** 2 for a, tk in zip(a_L, t)])
-    elif loss == "mse":  # nn.mse_loss: C = 1/n_L sum_k (a_k - t_k)^2, PyTorch's mean, no 1/2
-        C = value_sum([(a - tk) ** 2 for a, tk in zip(a_L, t)]) / len(a_L)
-    elif loss == "bce_with_logits":  # C = sum_k [softplus(z_k) - t_k z_k], the log loss of sigma(z) (notes 000)
-        C = value_sum([z.softplus() - tk * z for z, tk in zip(trace.z[-1], t)])
-    elif loss == "bce":  # C = -sum_k [t log a + (1 - t) log(1 - a)] (note 000)
-        C = -value_sum([tk * a.log() + (1.0 - tk) * (1.0 - a).log() for a, tk in zip(a_L, t)])
-    else:  # C = -sum_k t_k log a_k (eq. 9)
-        C = -value_sum([tk * a.log() for a, tk in zip(a_L, t) if tk != 0.0])
+    C = example_loss(loss, a_L, trace.z[-1], t.tolist())  # the loss of nn.explain_layers, by the same name
     zs = [z for zs_l in trace.z for z in zs_l]
     weights = [w for each in model.layers for neuron in each.neurons for w in neuron.w]
     grads = iter(g.data for g in grad(C, zs + weights))

@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+import autograd_lite
+
 from .atomic_file import write_atomically
 
 DRAWN_WEIGHTS = 2000
@@ -88,8 +90,7 @@ def inline_player(history: Any, height: int = 760) -> str:
     True
     """
     page = to_html(history)
-    return (f'<iframe srcdoc="{html.escape(page, quote=True)}" style="width:100%;height:{int(height)}px;'
-            f'border:1px solid #ddd" title="training player" sandbox="allow-scripts"></iframe>')
+    return autograd_lite.notebook_frame(page, "training player", height)
 
 
 def _page_data(history: Any, recording: Any) -> dict[str, Any]:

@@ -57,7 +57,7 @@ def test_every_source_file_reads_in_one_sitting(path):
 
 PUBLIC = ("Value", "grad", "no_grad", "enable_grad", "is_grad_enabled", "draw", "render", "explain", "compile", "Tape",
           "TraceError", "OPS", "Op", "dot", "sum", "logsumexp", "topological_order", "define_op",
-          "symbol", "check", "quiz", "CheckResult", "Quiz", "Question", "Blank")
+          "symbol", "notation_label", "notebook_frame", "check", "quiz", "CheckResult", "Quiz", "Question", "Blank")
 
 
 def test_the_public_api_is_importable_from_the_package():

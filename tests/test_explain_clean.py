@@ -315,7 +315,7 @@ def assert_lit_edge_visible(v, slack=2.0):
 
 def test_a_network_walkthrough_follows_the_lit_edge(browser, tmp_path):
     e = mlp_explanation()
-    assert 30 <= len(topological_order(e.root)) <= 60
+    assert 25 <= len(topological_order(e.root)) <= 60  # a 2-3-1 network and its loss: 29 nodes, too many to see whole
     open_page(browser, tmp_path, e, "mlp")
     assert console_errors(browser) == []
     first = view(browser)

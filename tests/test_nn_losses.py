@@ -157,3 +157,17 @@ def test_a_column_of_targets_pairs_with_single_outputs():
     assert len(history.loss) == 2
     with pytest.raises(ValueError, match="shape"):
         nn.mse_loss(outputs, np.array([[0.7, 0.1]] * 2))
+
+
+def test_a_loss_of_one_term_is_that_term_named_c():
+    """One example, one output: the loss is the term itself, named C, with no sum of one and no "* 1" for a
+    picture or a walkthrough to show; with more terms it is their mean, also named C."""
+    import nn
+    from autograd_lite import Value
+
+    y = Value(0.25, label="yhat_1")
+    loss = nn.mse_loss(y, 1.0)
+    assert loss.label == "C" and loss.op == "pow" and loss.inputs[0].inputs[0] is y
+    assert loss.data == (0.25 - 1.0) ** 2
+    two = nn.mse_loss([y, Value(2.0)], [1.0, 1.0])
+    assert two.label == "C" and two.op == "mul" and two.data == ((0.25 - 1.0) ** 2 + 1.0) / 2

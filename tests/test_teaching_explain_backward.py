@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 import autograd_lite as ag
 from autograd_lite import Value, explain, topological_order
 from autograd_lite.cli.commands import main
+from autograd_lite.core.handwritten import is_hand_written
 
 MATH = (ValueError, ZeroDivisionError, OverflowError)
 
@@ -122,7 +123,10 @@ def assert_explain_is_backward(root: Value, seed: float = 1.0) -> None:
         if s.skipped:  # backward skips exactly the nodes whose upstream gradient is 0
             assert s.upstream == 0.0 and s.contribution == 0.0
         else:
-            assert s.upstream != 0.0 and math.isfinite(s.local)
+            assert s.upstream != 0.0
+            # a hand-made closure shows its local derivative as it computes it at upstream 1, which can overflow
+            # on its own (b * 1.0 * 3 / 3 at b = 1.8e308) while the real step, at a tiny upstream, is finite
+            assert math.isfinite(s.local) or (is_hand_written(s.node) and math.isfinite(s.contribution))
         last_total[s.input] = s.total
     for v, total in last_total.items():  # the running totals end at backward's numbers
         assert bits(total) == bits(v.grad), (e.names[v], total, v.grad)

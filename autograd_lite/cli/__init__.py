@@ -11,6 +11,7 @@ from .args import (
     PATH_ECHO,
     check_output,
     name_some,
+    number_between,
     output_path,
     positive_int,
     say,
@@ -22,5 +23,5 @@ from .args import (
 from .commands import EPILOG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, main
 
 __all__ = ["EPILOG", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "PATH_ECHO", "UsageError",
-           "check_output", "main", "name_some", "output_path", "positive_int", "say", "shorten", "stream_open",
-           "whole_number", "write_output"]
+           "check_output", "main", "name_some", "number_between", "output_path", "positive_int", "say", "shorten",
+           "stream_open", "whole_number", "write_output"]

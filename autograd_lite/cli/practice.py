@@ -13,14 +13,22 @@ The work is done by ``teaching.check`` and ``teaching.quiz``; this module reads 
 from __future__ import annotations
 
 import argparse
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from ..core.engine import Value
 from ..teaching.check import ABS_TOL, MAX_TOL, NUMBER_HELP, TOL, CheckResult, check_gradients, parse_number
 from ..teaching.quiz import Quiz, QuizSizeError, backward_quiz
-from .args import check_output, name_some, output_path, say, shorten, whole_number, write_output
+from .args import (
+    check_output,
+    name_some,
+    number_between,
+    output_path,
+    say,
+    shorten,
+    whole_number,
+    write_output,
+)
 from .commands import EPILOG, EXIT_FAILED, EXIT_OK, MAX_PRECISION, UsageError, formula, formula_arguments, formula_graph
 from .expr import MAX_ASSIGNMENTS
 
@@ -81,9 +89,9 @@ def _root(root_or_expression: Value | str, values: Mapping[str, float] | None, w
 def add_practice_commands(commands: Any) -> None:
     """Add ``check`` and ``quiz`` to the command line's subparsers."""
     tolerances = [
-        (("--tol",), dict(type=_fraction, default=TOL, metavar="T",
+        (("--tol",), dict(type=number_between(0.0, MAX_TOL), default=TOL, metavar="T",
                           help=f"relative tolerance of an answer, 0 to {MAX_TOL:g} (default {TOL:g}: 0.1%%)")),
-        (("--abs-tol",), dict(type=_fraction, default=ABS_TOL, metavar="A",
+        (("--abs-tol",), dict(type=number_between(0.0, MAX_TOL), default=ABS_TOL, metavar="A",
                               help=f"an answer within A of the right value is right too, whatever its size: the floor "
                                    f"for gradients that are 0 (default {ABS_TOL:g})")),
     ]
@@ -116,17 +124,6 @@ def add_practice_commands(commands: Any) -> None:
 
 _CHECK_EPILOG = ("exit codes: 0 every given gradient is right, 1 one is wrong (or the computation failed), "
                  "2 usage error (bad option, refused expression, bad NAME=VALUE or --grad), 130 interrupted")
-
-
-def _fraction(text: str) -> float:
-    """An argparse type: a number from 0 to MAX_TOL."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0.0 <= value <= MAX_TOL:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to {MAX_TOL:g}, got '{shorten(text)}'")
-    return value
 
 
 def _title(text: str) -> str:

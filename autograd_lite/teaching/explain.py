@@ -18,7 +18,6 @@ Renderers: ``to_text()`` (terminal), ``to_markdown()`` (LaTeX formulas, shown by
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, field
 
@@ -228,9 +227,7 @@ class Explanation:
         """Jupyter: the walkthrough page (``to_html``) in a sandboxed iframe; past 200 steps, None (the Markdown)."""
         if len(self.steps) > 200:
             return None
-        return (f'<iframe srcdoc="{html.escape(self.to_html(), quote=True)}" sandbox="allow-scripts" '
-                'title="backpropagation, step by step" style="width:100%;height:640px;border:1px solid #e2e8f0">'
-                "</iframe>")
+        return labels.notebook_frame(self.to_html(), "backpropagation, step by step", 640)
 
 
 def explain(root: Value, gradient: float = 1.0, *, constants: bool = False) -> Explanation:

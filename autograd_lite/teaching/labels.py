@@ -123,6 +123,17 @@ def html_text(text: str) -> str:
     return html.escape(printable(text), quote=True)
 
 
+def notebook_frame(page: str, title: str, height: int) -> str:
+    """A whole HTML ``page`` as one Jupyter ``_repr_html_`` output: a sandboxed ``<iframe srcdoc>``, so the page's
+    script runs and its style stays inside; the page is escaped exactly once, the ``title`` as user text.
+
+    >>> notebook_frame("<p>a & b</p>", "x<y", 300).split(" style=")[0]
+    '<iframe srcdoc="&lt;p&gt;a &amp; b&lt;/p&gt;" sandbox="allow-scripts" title="x&lt;y"'
+    """
+    return (f'<iframe srcdoc="{html.escape(page, quote=True)}" sandbox="allow-scripts" title="{html_text(title)}" '
+            f'style="width:100%;height:{int(height)}px;border:1px solid #e2e8f0;border-radius:6px"></iframe>')
+
+
 def markdown(text: str) -> str:
     r"""``text`` for Markdown inline content or a table cell: shown as written, never read as markup or HTML.
 

@@ -20,7 +20,6 @@ hint, Ctrl+Enter the answer; the score counts the boxes right at the first try.
 
 from __future__ import annotations
 
-import html
 import math
 import os
 import re
@@ -124,9 +123,7 @@ class Quiz:
 
     def _repr_html_(self) -> str:
         """The page inside an iframe (``srcdoc``), so its script runs in a notebook and its style stays inside."""
-        return (f'<iframe srcdoc="{html.escape(self.to_html(), quote=True)}" title="{_h(self.title)}" '
-                f'sandbox="allow-scripts" style="width: 100%; height: {IFRAME_HEIGHT}px; border: 1px solid #e2e8f0; '
-                'border-radius: 6px"></iframe>')
+        return labels.notebook_frame(self.to_html(), str(self.title), IFRAME_HEIGHT)
 
 
 def quiz_page(quiz: Quiz) -> str:
