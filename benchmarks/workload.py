@@ -47,8 +47,8 @@ def eager(Value: Any, MLP: Any) -> Callable[..., Step]:
     return make
 
 
-def compiled(width: int, X: np.ndarray, y: np.ndarray, weights: list[float], steps: int) -> Step:
-    """The same loss written per sample, compiled once into a tape that runs the whole batch in numpy."""
+def _demo_tape(width: int, weights: list[float]) -> tuple[Any, list[ag.Value]]:
+    """The demo's per-sample loss on a 2-W-W-1 MLP with ``weights``, compiled once: (tape, parameters)."""
     model = nn.MLP(2, [width, width, 1])
     params = model.parameters()
     for p, w in zip(params, weights, strict=True):
@@ -58,7 +58,12 @@ def compiled(width: int, X: np.ndarray, y: np.ndarray, weights: list[float], ste
         # mean over the batch of [relu(1 - t s) + alpha sum p^2] = the demo's data loss + its L2 term
         return (1 + -t * model([x1, x2])).relu() + ALPHA * sum(p * p for p in params)
 
-    tape = ag.compile(loss, [0.0, 0.0, 1.0], parameters=params)
+    return ag.compile(loss, [0.0, 0.0, 1.0], parameters=params), params
+
+
+def compiled(width: int, X: np.ndarray, y: np.ndarray, weights: list[float], steps: int) -> Step:
+    """The same loss written per sample, compiled once into a tape that runs the whole batch in numpy."""
+    tape, params = _demo_tape(width, weights)
     x1, x2, t = X[:, 0].copy(), X[:, 1].copy(), np.asarray(y, dtype=float)
 
     def step(k: int) -> float:
@@ -141,15 +146,7 @@ def pytorch(torch: Any) -> Callable[..., Step]:
 def compiled_held(width: int, X: np.ndarray, y: np.ndarray, weights: list[float], steps: int) -> Step:
     """The compiled tape with its parameters held as one vector (``tape.hold_parameters()``): SGD on the vector,
     no ``p.data`` read or written per step (the Values get the numbers when the hold is released)."""
-    model = nn.MLP(2, [width, width, 1])
-    params = model.parameters()
-    for p, w in zip(params, weights, strict=True):
-        p.data = w
-
-    def loss(x1: ag.Value, x2: ag.Value, t: ag.Value) -> ag.Value:
-        return (1 + -t * model([x1, x2])).relu() + ALPHA * sum(p * p for p in params)
-
-    tape = ag.compile(loss, [0.0, 0.0, 1.0], parameters=params)
+    tape, _ = _demo_tape(width, weights)
     held = tape.hold_parameters()
     x1, x2, t = X[:, 0].copy(), X[:, 1].copy(), np.asarray(y, dtype=float)
 
