@@ -46,6 +46,16 @@ TARGETS = {"gc_on": 50.0, "gc_off": 6.0, "bytes": 168.0, "chain_seconds": 0.5}  
 
 
 # --- 1. micrograd's demo step, written once for any (Value, MLP) ---------------------------
+def sgd_step(model: Any, total_loss: Any, k: int, steps: int) -> float:
+    """micrograd's demo update, for any engine with its API: backward, then SGD at the decaying rate."""
+    model.zero_grad()
+    total_loss.backward()
+    learning_rate = 1.0 - 0.9 * k / steps
+    for p in model.parameters():
+        p.data -= learning_rate * p.grad
+    return total_loss.data
+
+
 def demo_step(Value: Any, MLP: Any, X: list[list[float]], y: list[int], width: int = 16,
               steps: int = 100) -> tuple[Any, Callable[[int], float]]:
     """micrograd's demo.ipynb model and training step, verbatim but for the two names passed in
@@ -64,12 +74,7 @@ def demo_step(Value: Any, MLP: Any, X: list[list[float]], y: list[int], width: i
 
     def step(k: int) -> float:
         total_loss = loss()
-        model.zero_grad()
-        total_loss.backward()
-        learning_rate = 1.0 - 0.9 * k / steps
-        for p in model.parameters():
-            p.data -= learning_rate * p.grad
-        return total_loss.data
+        return sgd_step(model, total_loss, k, steps)
 
     return model, step
 
@@ -144,12 +149,7 @@ def tanh_step(Value: Any, model: Any, X: list[list[float]], y: list[int], steps:
         scores = [s[0] if isinstance(s, list) else s for s in scores]
         losses = [(1 + -yi * scorei).tanh() for yi, scorei in zip(y, scores)]
         total_loss = (1.0 / len(losses)) * sum(losses) + 1e-4 * sum(p * p for p in model.parameters())
-        model.zero_grad()
-        total_loss.backward()
-        learning_rate = 1.0 - 0.9 * k / steps
-        for p in model.parameters():
-            p.data -= learning_rate * p.grad
-        return total_loss.data
+        return sgd_step(model, total_loss, k, steps)
 
     return step
 
