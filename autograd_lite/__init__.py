@@ -4,8 +4,8 @@
     >>> x = Value(0.5, label="x"); y = (2 * x).tanh(); y.backward(); round(x.grad, 4)
     0.8399
 
-Public API: ``Value``; n-ary nodes ``sum``, ``dot``, ``logsumexp``; ``grad`` (higher order
-with ``create_graph=True``); ``no_grad`` / ``enable_grad`` (per thread); the op table ``OPS``
+Public API: ``Value``; n-ary nodes ``sum``, ``dot``, ``logsumexp`` (and ``matvec``, a ``dot`` per row);
+``grad`` (higher order with ``create_graph=True``); ``no_grad`` / ``enable_grad`` (per thread); the op table ``OPS``
 and ``define_op`` (an op of your own, known to every consumer); ``topological_order``; the
 op table's math namespaces ``scalar_math`` (floats) and ``array_math`` (numpy arrays);
 pictures and the chain rule step by step: ``draw``, ``render``, ``explain`` (and
@@ -27,7 +27,7 @@ from .core.custom_ops import define_op
 from .core.engine import Value
 from .core.grad_mode import enable_grad, is_grad_enabled, no_grad
 from .core.graph import topological_order
-from .core.nary import dot, logsumexp
+from .core.nary import dot, logsumexp, matvec
 from .core.nary import sum as sum  # re-exported, but not in __all__ (see below)
 from .core.ops import OPS, Op
 from .teaching.check import CheckResult
@@ -56,6 +56,7 @@ __all__ = [
     "Value",
     "define_op",
     "dot",
+    "matvec",
     "draw",
     "enable_grad",
     "exercise_ops",

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lite import Value, dot, notation_label
+from autograd_lite import Value, dot, matvec, notation_label
 
 from .activations import OUTPUT_ACTIVATIONS, activate, check_choice
 from .checks import count, finite_array
@@ -97,7 +97,14 @@ class Neuron(Module):
         >>> n = Neuron(2, seed=0); z = n.linear([1.0, 2.0]); z.op, z.inputs[0].op   # add(dot(w, a), b)
         ('add', 'dot')
         """
-        weighted = dot(self.w, x)
+        return self.add_bias(dot(self.w, x))
+
+    def add_bias(self, weighted: Value) -> Value:
+        """z = (w . a) + b from this neuron's ``weighted`` sum node, both nodes named as the notes do.
+
+        >>> n = Neuron(2, seed=0); n.add_bias(dot(n.w, [1.0, 2.0])).label
+        'z'
+        """
         weighted.label = self.sum_name
         z = weighted + self.b  # z_k = sum_j w_jk a_j + b_k (notes 001)
         z.label = self.z_name
@@ -175,7 +182,8 @@ class Layer(Module):
         >>> [v.op for v in Layer(2, 3, seed=0).linear([1.0, 2.0])]
         ['add', 'add', 'add']
         """
-        return [n.linear(x) for n in self.neurons]
+        neurons = self.neurons
+        return list(map(Neuron.add_bias, neurons, matvec([n.w for n in neurons], x)))  # one x for every row of W
 
     def forward(self, x: Sequence[Value | float]) -> list[Value]:
         """a = g(z) as a list (even for one neuron), for an already checked input.

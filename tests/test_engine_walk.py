@@ -216,3 +216,38 @@ def test_dot_checks_and_gathers_in_one_pass_and_still_refuses_clearly():
     assert node.op == "dot" and node.inputs[:2] == tuple(w)
     node.backward()
     assert [v.grad for v in w] == [3.0, 4.0]
+
+
+def test_matvec_makes_the_nodes_dot_makes_row_by_row_and_refuses_the_same_way():
+    W = [[Value(2.0), Value(-1.0)], [Value(0.5), Value(3.0)]]
+    x = [Value(3.0), Value(4.0)]
+    rows = ag.matvec(W, x)
+    assert [v.data for v in rows] == [2.0, 13.5]  # W x: 2*3 - 1*4, 0.5*3 + 3*4
+    assert all(v.op == "dot" and v.inputs == (*w, *x) for v, w in zip(rows, W))
+    (rows[0] + 2 * rows[1]).backward()
+    assert [v.grad for v in x] == [2.0 + 2 * 0.5, -1.0 + 2 * 3.0]  # dC/dx = W^T [1, 2]
+    assert [v.grad for v in W[1]] == [6.0, 8.0]  # dC/dw_k = 2 x
+    assert [v.data for v in ag.matvec(W, (3.0, 4))] == [2.0, 13.5]  # numbers in x become constants
+    assert [v.data for v in ag.matvec([[2.0, Value(1.0)]], x)] == [10.0]  # and in a row
+    assert ag.matvec([], x) == []
+    with pytest.raises(TypeError, match=r"dot \(inputs\): item 1 must be a Value or a real number, got str"):
+        ag.matvec(W, [Value(1.0), "x"])
+    with pytest.raises(TypeError, match=r"dot \(weights\): item 0 must be a Value or a real number, got NoneType"):
+        ag.matvec([W[0], [None, Value(1.0)]], x)
+    with pytest.raises(ValueError, match="got 3 weights but 2 inputs"):
+        ag.matvec([W[0], [*W[1], Value(1.0)]], x)
+    assert ag.matvec([[]], [])[0].data == 0.0  # an empty row is dot([], []): 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.floats(-10, 10), min_size=3, max_size=3), min_size=0, max_size=4),
+       st.lists(st.floats(-10, 10), min_size=3, max_size=3))
+def test_matvec_equals_dot_per_row_in_data_and_gradients(W_data, x_data):
+    W1, x1 = [[Value(w) for w in row] for row in W_data], [Value(v) for v in x_data]
+    W2, x2 = [[Value(w) for w in row] for row in W_data], [Value(v) for v in x_data]
+    fast, slow = ag.matvec(W1, x1), [dot(row, x2) for row in W2]
+    assert [v.data for v in fast] == [v.data for v in slow]
+    if fast:
+        ag.sum([v * (k + 1) for k, v in enumerate(fast)]).backward()
+        ag.sum([v * (k + 1) for k, v in enumerate(slow)]).backward()
+        assert [v.grad for v in x1 + [w for r in W1 for w in r]] == [v.grad for v in x2 + [w for r in W2 for w in r]]

@@ -307,6 +307,7 @@ def as_float(x: Any, what: str) -> float:
 
 
 _PLAIN_NUMBERS = {float, int, bool}
+_BIG_INT = 2**53  # every int below this in size converts to a float exactly
 
 
 def _binary(op: Op, a: Any, b: Any) -> Value:
@@ -324,6 +325,8 @@ def _binary(op: Op, a: Any, b: Any) -> Value:
 
 def _operand(x: Any) -> Value | None:
     """Wrap a number as a constant leaf; None (so Python says 'unsupported') for other types."""
+    if type(x) is int and -_BIG_INT < x < _BIG_INT:  # a small int (``1 + v``, ``-y * score``): exactly a float
+        x = float(x)
     if type(x) is float and x - x == 0.0:  # a finite float, the common case (micrograd's inputs): what Value(x) makes
         out = _new(Value)
         out.data, out.grad, out.label, out.op, out.inputs, out.param, out._g = x, 0.0, "", "", (), None, 0.0

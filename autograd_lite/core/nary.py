@@ -1,4 +1,5 @@
-"""The n-ary ops as functions: ``sum``, ``dot`` and ``logsumexp``, each ONE node however many operands.
+"""The n-ary ops as functions: ``sum``, ``dot`` and ``logsumexp``, each ONE node however many operands,
+and ``matvec``: a layer's ``W a`` as one ``dot`` node per row.
 
 A neuron ``dot(w, x) + b`` is two nodes, where Python's operators would make 2n. ``dot`` is on the hot path
 of every network (issue 12): when every operand is a Value it checks them and gathers their data in one pass.
@@ -51,6 +52,34 @@ def dot(ws: Iterable[Operand], xs: Iterable[Operand]) -> Value:
     if len(ws) != len(xs):
         raise ValueError(f"dot: got {len(ws)} weights but {len(xs)} inputs; they must be the same length")
     return _apply(OPS["dot"], ws + xs) if ws else Value(0.0)
+
+
+def matvec(rows: Iterable[Iterable[Operand]], xs: Iterable[Operand]) -> list[Value]:
+    """``W x`` as one ``dot`` node per row of ``W``: ``[dot(w_k, x) for w_k in rows]``, the same nodes, faster.
+
+    A layer's neurons read the same inputs, so ``x`` is checked and its data gathered once for all rows
+    (z^l = W^l a^{l-1} + b^l, notes 004, without the + b).
+
+    >>> [v.data for v in matvec([[Value(1.0), Value(2.0)], [Value(-1.0), Value(0.5)]], [Value(3.0), Value(4.0)])]
+    [11.0, -1.0]
+    """
+    xs = tuple(xs)
+    try:
+        x_data = tuple(map(_data_of_value, xs))
+    except TypeError:  # numbers among the inputs (made constants) or something else (refused): dot says which
+        return [dot(ws, xs) for ws in rows]
+    out = []
+    for ws in rows:
+        ws = tuple(ws)
+        try:
+            w_data = tuple(map(_data_of_value, ws))
+        except TypeError:
+            w_data = ()
+        if w_data and len(ws) == len(xs):
+            out.append(_apply(_DOT, ws + xs, None, w_data + x_data))
+        else:  # not the common case: dot checks this row and says what is wrong
+            out.append(dot(ws, xs))
+    return out
 
 
 def logsumexp(values: Iterable[Operand]) -> Value:
