@@ -184,7 +184,7 @@ def test_a_graph_has_no_reference_cycles_and_is_freed_without_the_collector():
     gc.disable()
     try:
         alive = live_values()  # other tests' Values may still be around
-        train(40)  # warm up: first-call caches, and the free lists Python keeps of small tuples and floats
+        train(160)  # warm up: first-call caches, and the free lists Python keeps of small tuples (up to ~100 kB)
         tracemalloc.start()
         before = tracemalloc.get_traced_memory()[0]
         train(40)  # a leaked graph per step would leave 40 x 8 kB = 320 kB

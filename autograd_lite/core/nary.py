@@ -12,7 +12,7 @@ of every network (issue 12): when every operand is a Value it checks them and ga
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from .engine import Operand, Value, as_values
 from .engine import make_node as _apply
@@ -39,19 +39,7 @@ def dot(ws: Iterable[Operand], xs: Iterable[Operand]) -> Value:
     >>> dot([Value(2.0), Value(3.0)], [1.0, -1.0]).data
     -1.0
     """
-    ws, xs = tuple(ws), tuple(xs)
-    if ws and len(ws) == len(xs):  # the common case, every operand a Value: checked and gathered in one pass
-        inputs: tuple[Any, ...] = ws + xs  # Values when every data below is read
-        try:
-            data = tuple(map(_data_of_value, inputs))
-        except TypeError:  # a number (made a constant below) or something else (refused below, by position)
-            pass
-        else:
-            return _apply(_DOT, inputs, None, data)
-    ws, xs = as_values(ws, "dot (weights)"), as_values(xs, "dot (inputs)")
-    if len(ws) != len(xs):
-        raise ValueError(f"dot: got {len(ws)} weights but {len(xs)} inputs; they must be the same length")
-    return _apply(OPS["dot"], ws + xs) if ws else Value(0.0)
+    return matvec([ws], xs)[0]
 
 
 def matvec(rows: Iterable[Iterable[Operand]], xs: Iterable[Operand]) -> list[Value]:
@@ -64,22 +52,33 @@ def matvec(rows: Iterable[Iterable[Operand]], xs: Iterable[Operand]) -> list[Val
     [11.0, -1.0]
     """
     xs = tuple(xs)
-    try:
-        x_data = tuple(map(_data_of_value, xs))
-    except TypeError:  # numbers among the inputs (made constants) or something else (refused): dot says which
-        return [dot(ws, xs) for ws in rows]
+    try:  # the common case, every operand a Value: checked and gathered in one pass
+        x_data: tuple[Any, ...] | None = tuple(map(_data_of_value, xs))
+    except TypeError:  # a number (made a constant) or something else (refused): _dot_of_operands says which
+        x_data = None
     out = []
     for ws in rows:
         ws = tuple(ws)
-        try:
-            w_data = tuple(map(_data_of_value, ws))
-        except TypeError:
-            w_data = ()
-        if w_data and len(ws) == len(xs):
-            out.append(_apply(_DOT, ws + xs, None, w_data + x_data))
-        else:  # not the common case: dot checks this row and says what is wrong
-            out.append(dot(ws, xs))
+        w_data: tuple[Any, ...] = ()
+        if x_data is not None and len(ws) == len(xs):
+            try:
+                w_data = tuple(map(_data_of_value, ws))
+            except TypeError:
+                pass
+        if w_data and x_data is not None:
+            inputs = cast("tuple[Value, ...]", ws + xs)  # every one was read as a Value just above
+            out.append(_apply(_DOT, inputs, None, w_data + x_data))
+        else:
+            out.append(_dot_of_operands(ws, xs))
     return out
+
+
+def _dot_of_operands(ws: tuple[Any, ...], xs: tuple[Any, ...]) -> Value:
+    """``dot`` when not every operand is a Value: numbers become constants, anything else is refused by position."""
+    ws, xs = as_values(ws, "dot (weights)"), as_values(xs, "dot (inputs)")
+    if len(ws) != len(xs):
+        raise ValueError(f"dot: got {len(ws)} weights but {len(xs)} inputs; they must be the same length")
+    return _apply(_DOT, ws + xs) if ws else Value(0.0)
 
 
 def logsumexp(values: Iterable[Operand]) -> Value:
