@@ -44,14 +44,18 @@ class Batch:
             self.V[row] = 1.0
         self.run = Run(ws.U, self.V, B, [])
         self.inputs = self.V[:ws.n_inputs]  # the function's inputs' rows (the first ones)
+        in_batch, row = ws.seed if ws.seed is not None else (True, 0)
+        self.out_row = (self.V if in_batch else ws.U)[row]  # the seeded output, and its gradient row
+        self.seed_row = (self.GV if in_batch else ws.GU)[row]
         forward_ops, backward_ops = [], []
         fresh = _fresh_gradients(plan.steps, ws.seed)
+        fresh_targets = _fresh_targets(plan.steps, ws.seed)
         self.written: list[slice] = []  # rows of GV a layer's backward writes (not adds) before anything reads them
         for step in plan.steps:
             if isinstance(step, Layer):
                 fwd, bwd = _layer_ops(step, ws, self, fresh.get(step.index, (False, False)))
             elif _elementwise(step):
-                fwd, bwd = _elementwise_ops(step, ws, self)
+                fwd, bwd = _elementwise_ops(step, ws, self, fresh_targets.get(id(step), ()))
             elif step.scalar is not None and (step.span is not None or not long_sum(step)):
                 fwd, bwd = _scalar_ops(step, ws)
             else:
@@ -74,13 +78,14 @@ class Workspace:
     and a ``Batch`` per recent batch size. One call uses it at a time (the tape holds a lock)."""
 
     def __init__(self, plan: Plan, constants: slice, constant_values: np.ndarray, n_inputs: int = 0,
-                 seed: tuple[bool, int] | None = None) -> None:
+                 seed: tuple[bool, int] | None = None, n_params: int = 0) -> None:
         self.plan, self.n_inputs, self.seed = plan, n_inputs, seed  # seed: (in V, row) of the seeded output
         self.U = np.empty((plan.n_rows[False], 1))
         self.U[constants, 0] = constant_values
         self.GU = np.empty_like(self.U)
         U, GU = self.U.reshape(-1), self.GU.reshape(-1)
         self.U_flat, self.GU_flat = U, GU
+        self.params, self.grads = U[:n_params], GU[:n_params]  # the parameters' rows (the first ones), flat
         self.W = [layer.W.view(U) if layer.W.strides else None for layer in plan.layers]
         self.GW = [layer.W.view(GU) if layer.W.strides else None for layer in plan.layers]
         self.b = [layer.b.view(U) if layer.b is not None and layer.b.strides else None for layer in plan.layers]
@@ -141,13 +146,15 @@ def _augmented_layer_ops(layer: Layer, ws: Workspace, bufs: Batch, Wb: np.ndarra
         A1[n] = 1.0
     out = V[layer.out]
     Z = bufs.Z[layer.index] if act is not None else out
+    assert Z is not None, "Batch keeps a z buffer for every layer with an activation"
     A_rows = layer.a
     W = Wb[:, :n]
+    product = _product(Z)
 
     def fwd() -> None:
         if not in_place:
             A1[:n] = V[A_rows]
-        np.matmul(Wb, A1, out=Z)  # z = W a + b, one column per sample
+        product(Wb, A1, out=Z)  # z = W a + b, one column per sample
         if act is not None:
             out[...] = act.forward(array_math, (Z,), act_param)  # a = g(z), the op table's formula
 
@@ -157,24 +164,34 @@ def _augmented_layer_ops(layer: Layer, ws: Workspace, bufs: Batch, Wb: np.ndarra
     fresh_w, fresh_a = fresh[0], fresh[1] and GA is not None
     if fresh_a and needs_a and isinstance(layer.a, slice):  # a slice: GA is not None
         bufs.written.append(layer.a)  # the call need not zero these rows of GV
+    product_w = _product(GWb)
+    # W^T dZ: an outer product when k = 1 (np.dot's is 3x faster than matmul's); else matmul reads the strided
+    # W^T as it is (np.dot would copy it)
+    product_a = _product(GA) if GA is not None and layer.k == 1 else np.matmul
 
     def bwd() -> None:
         # delta = dC/da * g'(z), g' from the op table; written over z (not needed any more): one k x B array less
         dZ = np.multiply(G, act.local(array_math, (Z,), out, act_param)[0], out=Z) if act is not None else G
         # [dC/dW dC/db] = delta [a; 1]^T, summed over the batch by the product
         if fresh_w:
-            np.matmul(dZ, A1.T, out=GWb)
+            product_w(dZ, A1.T, out=GWb)
         else:
             np.add(GWb, dZ @ A1.T, out=GWb)
         if needs_a:  # dC/da^{l-1} = W^T delta (rows of A are distinct)
             if fresh_a:
-                np.matmul(W.T, dZ, out=GA)
+                product_a(W.T, dZ, out=GA)
             elif GA is not None:
                 np.add(GA, W.T @ dZ, out=GA)
             else:
                 GV[A_rows] += W.T @ dZ
 
     return fwd, bwd
+
+
+def _product(out: np.ndarray) -> Callable[..., Any]:
+    """The matrix product to write into ``out``: ``np.dot`` (BLAS with less wrapping than ``np.matmul``: 0.5 us
+    less per call at B = 100) when ``out`` is what it accepts (C-contiguous float64), else ``np.matmul``."""
+    return np.dot if out.flags.c_contiguous and out.dtype == np.float64 else np.matmul
 
 
 def _layer_ops(layer: Layer, ws: Workspace, bufs: Batch,
@@ -237,11 +254,24 @@ def _fresh_gradients(steps: list[Group | Layer], seed: tuple[bool, int] | None) 
     """For each layer (by index): are its [W b] rows of GU, and its A rows of GV, still zero (as the call fills
     them) when its backward runs, i.e. written by no step whose backward runs before it nor by the seed?
     Then the backward writes its products there instead of adding them (one numpy call less each)."""
+    return _fresh_rows(steps, seed)[0]
+
+
+def _fresh_targets(steps: list[Group | Layer], seed: tuple[bool, int] | None) -> dict[int, tuple[bool, ...]]:
+    """For each elementwise group (by ``id``): per gradient target (its operands with ``grad``, in order), is it
+    still zero when the group's backward runs (as ``_fresh_gradients``)? Then the backward writes it."""
+    return _fresh_rows(steps, seed)[1]
+
+
+def _fresh_rows(steps: list[Group | Layer], seed: tuple[bool, int] | None
+                ) -> tuple[dict[int, tuple[bool, bool]], dict[int, tuple[bool, ...]]]:
+    """``_fresh_gradients`` and ``_fresh_targets`` in one walk of the steps in backward order."""
     if seed is None:
-        return {}
+        return {}, {}
     written: dict[bool, set[int]] = {True: set(), False: set()}  # rows of GV (True) / GU (False) written so far
     written[seed[0]].add(seed[1])
     fresh: dict[int, tuple[bool, bool]] = {}
+    targets: dict[int, tuple[bool, ...]] = {}
     for step in reversed(steps):  # the backward order
         if isinstance(step, Layer):
             wb = [int(r) for r in step.W.rows.ravel()] + ([int(r) for r in step.b.rows] if step.b is not None else [])
@@ -251,6 +281,14 @@ def _fresh_gradients(steps: list[Group | Layer], seed: tuple[bool, int] | None) 
             if step.a_needs_grad:
                 written[True].update(a)
         elif _elementwise(step) or (step.scalar is not None and (step.span is not None or not long_sum(step))):
+            if _elementwise(step):  # a target is fresh when no earlier backward (nor an earlier target here) wrote it
+                found = []
+                for o in step.operands:
+                    if o.grad:
+                        rows = [int(r) for r in o.rows.ravel()]
+                        found.append(written[o.batch].isdisjoint(rows))
+                        written[o.batch].update(rows)
+                targets[id(step)] = tuple(found)
             for o in step.operands:  # an over-approximation of the rows the step's backward adds to
                 written[o.batch].update(int(r) for r in o.rows.ravel())
             if step.scalar is not None:
@@ -258,8 +296,8 @@ def _fresh_gradients(steps: list[Group | Layer], seed: tuple[bool, int] | None) 
                 if step.span is not None:
                     written[False].update(range(step.span.start, step.span.stop))
         else:  # replay's general backward: any row
-            return fresh
-    return fresh
+            return fresh, targets
+    return fresh, targets
 
 
 def _elementwise(group: Group) -> bool:
@@ -267,26 +305,40 @@ def _elementwise(group: Group) -> bool:
     return group.scalar is None and all(o.block is not None and not o.shared for o in group.operands)
 
 
-def _elementwise_ops(group: Group, ws: Workspace, bufs: Batch) -> tuple[Callable, Callable | None]:
-    """``run_forward`` / ``run_backward`` specialised to an elementwise group, over this batch's buffers."""
+def _elementwise_ops(group: Group, ws: Workspace, bufs: Batch,
+                     fresh: tuple[bool, ...] = ()) -> tuple[Callable, Callable | None]:
+    """``run_forward`` / ``run_backward`` specialised to an elementwise group, over this batch's buffers.
+    ``fresh``: per gradient target, still zero when this backward runs (``_fresh_targets``): written, not added."""
     U, V, GV = ws.U, bufs.V, bufs.GV
     parts = [(V if o.batch else U)[o.block] for o in group.operands]
     xs = tuple(parts) if group.order is None else tuple(parts[i] for i in group.order)
     out = (V if group.batch else U)[group.out]
     g = (GV if group.batch else ws.GU)[group.out]
     op_forward, local, param = group.op.forward, group.op.local, group.param
-    # (position, summed over the batch, where its gradient goes); a uniform input of a uniform output needs no sum
-    targets = [(o.positions[0], not o.batch and group.batch, (GV if o.batch else ws.GU)[o.block])
-               for o in group.operands if o.grad]
+    # (position, summed over the batch, where its gradient goes, written); a uniform input of a uniform output
+    # needs no sum
+    grads = [o for o in group.operands if o.grad]
+    written = fresh if len(fresh) == len(grads) else (False,) * len(grads)
+    targets = [(o.positions[0], not o.batch and group.batch, (GV if o.batch else ws.GU)[o.block], w)
+               for o, w in zip(grads, written)]
 
     def fwd() -> None:
         out[...] = op_forward(array_math, xs, param)
 
     def bwd() -> None:
         partials = local(array_math, xs, out, param)
-        for j, summed, target in targets:  # as run_backward's elementwise case
+        for j, summed, target, write in targets:  # as run_backward's elementwise case
             d = partials[j]
-            contribution = g if type(d) is float and d == 1.0 else d * g  # add's 1.0: g itself, exactly
+            one = type(d) is float and d == 1.0  # add's 1.0: g itself, exactly
+            if write:  # nothing was added here yet (the rows are zero): the contribution written in one call
+                if summed:
+                    np.add.reduce(g if one else d * g, 1, out=target[:, 0])
+                elif one:
+                    target[...] = g
+                else:
+                    np.multiply(d, g, out=target)
+                continue
+            contribution = g if one else d * g
             if summed:  # a uniform input of batch nodes: summed over the batch
                 target[:, 0] += np.add.reduce(contribution, 1)  # = .sum(axis=1)
             else:
@@ -314,13 +366,15 @@ def _scalar_ops(group: Group, ws: Workspace) -> tuple[Callable, Callable | None]
     U_flat, GU_flat, out = ws.U_flat, ws.GU_flat, group.out.start
     span = group.span
     if long_sum(group) and span is not None:  # an L2 penalty over every weight; d sum / d x_i = 1 (the table's)
+        terms, grad_terms = U_flat[span], GU_flat[span]
+
         def sum_fwd() -> None:
-            U_flat[out] = np.add.reduce(U_flat[span])  # = .sum()
+            U_flat[out] = np.add.reduce(terms)  # = .sum()
 
         def sum_bwd() -> None:
-            g = GU_flat[out]
+            g = GU_flat.item(out)
             if g != 0.0:
-                GU_flat[span] += g
+                np.add(grad_terms, g, out=grad_terms)
 
         return sum_fwd, (sum_bwd if group.grad else None)
     rows = group.scalar.rows[:, 0].tolist()  # type: ignore[union-attr]
@@ -332,10 +386,10 @@ def _scalar_ops(group: Group, ws: Workspace) -> tuple[Callable, Callable | None]
         U_flat[out] = op_forward(scalar_math, xs, param)
 
     def bwd() -> None:
-        g = GU_flat[out]
+        g = GU_flat.item(out)  # Python floats, as the eager engine's (and cheaper than numpy scalars)
         if g != 0.0:
-            partials = local(scalar_math, saved[0], U_flat[out], param)
+            partials = local(scalar_math, saved[0], U_flat.item(out), param)
             for r, d in zip(rows, partials):  # one by one: a row read twice (x * x) gets both
-                GU_flat[r] += d * g
+                GU_flat[r] = GU_flat.item(r) + d * g
 
     return fwd, (bwd if group.grad else None)

@@ -202,10 +202,14 @@ class Tape:
             if ws is None:
                 assert self._plan is not None, "_lowered runs only for a lowered tape"
                 ws = layer_replay.Workspace(self._plan, self._constant_rows, self._constants, self._n_inputs,
-                                            seed=self._lowered_out[0])
+                                            seed=self._lowered_out[0], n_params=len(self.parameters))
                 self._workspace = ws
             bufs = ws.batch(B)
-            self._fill_read(ws.U)
+            held = self._held
+            if held is not None and len(self._read) == len(ws.params):  # held: the vector is every number read
+                ws.params[...] = held.vector
+            else:
+                self._fill_read(ws.U)
             V = bufs.V
             for i, a in enumerate(arrays):
                 V[i] = a
@@ -223,7 +227,7 @@ class Tape:
                         return (values, aux if self._aux_is_list else aux[:, 0]) if self.has_aux else values
                     if in_batch:  # d loss / d output_b = 1/B (mean) or 1 (sum)
                         seed = 1.0 / B if self.reduction == "mean" else 1.0
-                        loss = float(np.add.reduce(run.V[r]) * seed)  # = .sum(), without its Python wrapper
+                        loss = float(np.add.reduce(bufs.out_row) * seed)  # = .sum(), without its Python wrapper
                     else:
                         seed = 1.0 if self.reduction == "mean" else float(B)
                         loss = float(run.U[r, 0] * seed)
@@ -232,9 +236,9 @@ class Tape:
                     ws.GU.fill(0.0)
                     for rows in bufs.zeroed:  # GV but the rows a layer's backward writes over (not adds to)
                         rows.fill(0.0)
-                    (bufs.GV if in_batch else ws.GU)[r] = seed
+                    bufs.seed_row.fill(seed)
                     layer_replay.backward(ws, bufs, run)
-                    grads = ws.GU_flat[:len(self.parameters)].copy()
+                    grads = ws.grads.copy()
                     if not math.isfinite(np.add.reduce(grads)):
                         return None
                 except MATH_ERRORS:
