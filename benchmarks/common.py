@@ -75,6 +75,33 @@ def median_seconds(
     return statistics.median(times)
 
 
+def interleaved_times(steps: dict[str, Callable[[float], Any]], rounds: int, arg: float, warmups: int = 1,
+                      max_reps: int = 30) -> dict[str, list[float]]:
+    """Seconds per ``step(arg)`` of each engine, one entry per round. The engines take turns round by round
+    (the order rotated each round), each timed as the best of 3 short runs of about 10 ms, so load on the
+    shared machine hits them all alike; take ratios within a round."""
+    reps = {}
+    for name, step in steps.items():
+        for _ in range(warmups):
+            step(arg)  # warm-up: JAX compiles, the tape allocates its buffers
+        start = time.perf_counter()
+        step(arg)
+        reps[name] = max(1, min(max_reps, int(0.01 / max(time.perf_counter() - start, 1e-7))))
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    names = list(steps)
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            step, n = steps[name], reps[name]
+            best = float("inf")
+            for _ in range(3):  # the best of 3 short runs: a burst of another process's work is left out
+                start = time.perf_counter()
+                for _ in range(n):
+                    step(arg)
+                best = min(best, (time.perf_counter() - start) / n)
+            times[name].append(best)
+    return times
+
+
 def fmt_seconds(s: float | None) -> str:
     if s is None:
         return "-"

@@ -31,7 +31,6 @@ import argparse  # noqa: E402 - the thread settings above must come before numpy
 import gc  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 import tracemalloc  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -41,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script from
 import numpy as np  # noqa: E402
 import numpy_calls  # noqa: E402
 import workload  # noqa: E402
-from common import RESULTS, fmt_seconds, machine, print_table, write_csv  # noqa: E402
+from common import RESULTS, fmt_seconds, interleaved_times, machine, print_table, write_csv  # noqa: E402
 from training_suite import moons  # noqa: E402
 
 import nn  # noqa: E402
@@ -96,24 +95,7 @@ def interleaved(found: dict[str, Any], width: int, B: int, rounds: int) -> dict[
     X, y = moons(B)
     weights = workload.initial_weights(width)
     steps = {name: make(width, X, y, weights, STEPS) for name, make in found.items()}
-    reps = {}
-    for name, step in steps.items():
-        step(K)  # warm-up: JAX compiles, the tape allocates its buffers
-        start = time.perf_counter()
-        step(K)
-        reps[name] = max(1, min(30, int(0.01 / max(time.perf_counter() - start, 1e-7))))
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    names = list(steps)
-    for r in range(rounds):
-        for name in names[r % len(names):] + names[:r % len(names)]:
-            step, n = steps[name], reps[name]
-            best = float("inf")
-            for _ in range(3):  # the best of 3 short runs: a burst of another process's work is left out
-                start = time.perf_counter()
-                for _ in range(n):
-                    step(K)
-                best = min(best, (time.perf_counter() - start) / n)
-            times[name].append(best)
+    times = interleaved_times(steps, rounds, K)
     return {name: (statistics.median(ts), statistics.median(t / n for t, n in zip(ts, times[NUMPY])))
             for name, ts in times.items()}
 

@@ -32,7 +32,6 @@ import argparse  # noqa: E402
 import math  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from typing import Any  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run as a script from anywhere
@@ -44,6 +43,7 @@ except ImportError:
 import numpy as np  # noqa: E402
 import numpy_calls  # noqa: E402
 import workload  # noqa: E402
+from common import interleaved_times  # noqa: E402
 from training_suite import moons  # noqa: E402
 
 from autograd_lite.compiled import array_math, layer_replay, replay  # noqa: E402
@@ -281,26 +281,7 @@ def timed(makers: dict[str, Any], width: int, B: int, rounds: int, base: str) ->
     X, y = moons(B)
     w = workload.initial_weights(width)
     steps = {name: make(width, X, y, w, STEPS) for name, make in makers.items()}
-    reps = {}
-    for name, step in steps.items():
-        for _ in range(3):
-            step(K)  # warm-up: JAX compiles, the tape allocates its buffers
-        start = time.perf_counter()
-        step(K)
-        reps[name] = max(1, min(200, int(0.01 / max(time.perf_counter() - start, 1e-7))))
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    names = list(steps)
-    for r in range(rounds):
-        for name in names[r % len(names):] + names[:r % len(names)]:
-            step, n = steps[name], reps[name]
-            best = float("inf")
-            for _ in range(3):
-                start = time.perf_counter()
-                for _ in range(n):
-                    step(K)
-                best = min(best, (time.perf_counter() - start) / n)
-            times[name].append(best)
-    return times
+    return interleaved_times(steps, rounds, K, warmups=3, max_reps=200)
 
 
 def main() -> None:
