@@ -11,7 +11,8 @@ op table's math namespaces ``scalar_math`` (floats) and ``array_math`` (numpy ar
 pictures and the chain rule step by step: ``draw``, ``render``, ``explain`` (and
 ``notebook_frame``, any page as a Jupyter output); homework formulas
 (``expression_exercise`` over ``EXERCISE_OPS``, ``exercise_ops`` checks a mix); the notes' symbols
-(``z_1^[2]`` as z₁^[2], LaTeX or HTML): ``symbol``, and ``notation_label`` writes one; practice: ``check``
+(``z_1^[2]`` as z₁^[2], LaTeX or HTML): ``symbol``, and ``notation_label`` writes one (``example_label``: one
+example's, x_1^(2)); practice: ``check``
 (gradients worked out by hand) and ``quiz`` (a page to fill in; ``Quiz``, ``Question``, ``Blank`` build any quiz
 page); ``compile`` (a per-sample loss traced once into a ``Tape`` that trains on whole numpy batches). The
 packages: ``core`` (the engine), ``compiled`` (the tape), ``teaching`` (pictures and
@@ -35,7 +36,7 @@ from .teaching.draw import draw, render
 from .teaching.exercises import EXERCISE_OPS, exercise_ops, expression_exercise
 from .teaching.explain import explain
 from .teaching.labels import notebook_frame
-from .teaching.notation import notation_label, symbol
+from .teaching.notation import example_label, notation_label, symbol
 from .teaching.quiz import Blank, Question, Quiz
 
 __version__ = "0.1.0"
@@ -68,6 +69,7 @@ __all__ = [
     "no_grad",
     "notebook_frame",
     "notation_label",
+    "example_label",
     "render",
     "array_math",
     "scalar_math",

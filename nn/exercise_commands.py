@@ -12,8 +12,11 @@ files needs ``--force``), nor one changed since (a filled-in answers.json), nor 
 The same arguments write the same bytes.
 
 ``grade`` reads the marker (untrusted: capped and parsed strictly), makes the same set again from its
-arguments and grades the answers file against it. Exit codes: 0 all right, 1 some wrong (or a file could not
-be read), 2 a usage error (a bad option, an answers file that is not answers to this set, a DIR that is not a set).
+arguments and grades the answers file against it; an answer may be a JSON number or text such as "-1/2", read
+as ``autograd-lite check`` reads one. Exit codes, as ``check``'s (and grep's and diff's): 0 all right, 1 some
+wrong or not answered, 2 nothing graded (a bad option, a DIR that is not a set, an answers file that is not
+answers to this set or cannot be read, a table that cannot be written), so a script can tell a wrong answer from
+a broken file.
 """
 
 from __future__ import annotations
@@ -53,6 +56,9 @@ MADE_BY = "autograd-lite exercises"
 FORMAT = 1
 FILES = ("sheet.md", "sheet.html", "solutions.md", "answers.json")
 MARKER_BYTES = 100_000
+GRADE_EPILOG = ("exit codes: 0 every asked number is right, 1 some are wrong or not answered (each is named), "
+                "2 nothing was graded: a usage error (bad option, a DIR that is not an exercise set, an answers file "
+                "that is not answers to it), or a file that cannot be read or written; 130 interrupted (Ctrl-C)")
 
 
 def add_exercises(commands: Any) -> None:
@@ -78,12 +84,13 @@ def add_exercises(commands: Any) -> None:
 
 def add_grade(commands: Any) -> None:
     """Add ``grade`` to the command line (the entry point ``autograd_lite.commands: grade``)."""
-    p = commands.add_parser("grade", help="grade an answers file against an exercise set", epilog=EPILOG,
+    p = commands.add_parser("grade", help="grade an answers file against an exercise set", epilog=GRADE_EPILOG,
                             description="Grade each asked number of an answers file (answers.json filled in) "
                                         "against the set in DIR; print a table per question and the total. "
                                         "Exit 0 when all are right, 1 when some are wrong.")
     p.add_argument("directory", metavar="DIR", help="the directory autograd-lite exercises wrote")
-    p.add_argument("answers", metavar="ANSWERS", help="the filled-in answers file (JSON, like DIR/answers.json)")
+    p.add_argument("answers", metavar="ANSWERS", help="the filled-in answers file (JSON, like DIR/answers.json); "
+                   "each answer a JSON number (0.5, 1e-3), text as check reads it (\"-1/2\", \"1/3e2\"), or null")
     p.add_argument("--tol", type=number_between(0.0, 0.5), default=REL_TOL,
                    help=f"relative tolerance, 0 to 0.5 (default {REL_TOL:g}); an answer within {ABS_TOL:g} of "
                         "the right one is also right")
@@ -206,6 +213,20 @@ def set_of(folder: Path) -> ExerciseSet:
 
 # --- grade --------------------------------------------------------------------------------------------------
 def _grade(args: argparse.Namespace) -> int:
+    try:
+        return _grade_answers(args)
+    except OSError as error:  # nothing graded: exit 2, not 1 (1 means some answers are wrong)
+        raise UsageError(_file_problem(error)) from None
+
+
+def _file_problem(error: OSError) -> str:
+    """An OSError as one line naming the file: 'answers.json: Permission denied' (ours are worded already)."""
+    if error.strerror and isinstance(error.filename, (str, bytes, os.PathLike)):
+        return f"{shorten(os.fsdecode(error.filename), PATH_ECHO)}: {error.strerror}"
+    return str(error.strerror or error)
+
+
+def _grade_answers(args: argparse.Namespace) -> int:
     folder = Path(args.directory)
     if not folder.is_dir():
         raise UsageError(f"{shorten(folder, PATH_ECHO)} is not a directory (give the DIR exercises wrote)")

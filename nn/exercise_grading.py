@@ -1,10 +1,13 @@
 """Grading a filled-in answers.json against an exercise set, one asked number at a time.
 
 answers.json is untrusted input: it is read with a size cap and parsed strictly with a depth cap
-(``nn.safe_json``: no pickle, no eval), and every entry is checked before any is graded. What is wrong with
-the file itself (not JSON, too big, too deep, a question or a quantity the set does not ask, a string or
-NaN where a number goes, a list of the wrong length) is an ``AnswersError`` that names the entry. A missing
-question, quantity or number (or ``null``, as in the template) is an answer not given: graded wrong.
+(``nn.safe_json``: no pickle, no eval), and every entry is checked before any is graded. A number may be a
+JSON number or text as a student types it, read by the rules of ``autograd-lite check`` and the quiz page (the
+same function, ``autograd_lite.cli.parse_number``): ``"-1/2"``, ``"1/3e2"``, ``"1e-3"``. What is wrong with the
+file itself (not JSON, too big, too deep, a question or a quantity the set does not ask, text that is not a
+number, a fraction over 0, NaN or a number too large for a float, a list of the wrong length) is an
+``AnswersError`` that names the entry. A missing question, quantity or number (or ``null``, as in the
+template) is an answer not given: graded wrong.
 
     >>> from nn.exercises import make_set
     >>> s = make_set(7, 1, ops="add,mul,pow")
@@ -13,6 +16,8 @@ question, quantity or number (or ``null``, as in the template) is an answer not 
     >>> g = grade(s, {"q1": {"f": 13.75, "df/dx": 14.1}})   # 14.1 is within 1 %; df/dy is not answered
     >>> g.right, g.asked, [m.where for m in g.results[0].wrong]
     (2, 3, ['df/dy'])
+    >>> grade(s, {"q1": {"f": "55/4", "df/dx": 14, "df/dy": "8/1"}}).right   # fractions, as text
+    3
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
+
+from autograd_lite.cli import NUMBER_HELP, parse_number
 
 from .exercise_sheet import ABS_TOL, REL_TOL, number
 from .exercises import ExerciseSet
@@ -43,6 +50,7 @@ class Mark:
     given: float | None
     right: float
     ok: bool
+    typed: str = ""  # the answer as the student wrote it, when it was text ("-1/2"); "" for a JSON number
 
 
 @dataclass
@@ -83,7 +91,7 @@ class Grade:
             verdict = "all right" if not r.wrong else f"{len(r.wrong)} wrong"
             lines.append(f"{r.key:<{width}}  {r.right:>5}  {len(r.marks):>2}  {verdict}")
             for m in r.wrong:
-                given = "no answer" if m.given is None else f"you gave {number(m.given)}"
+                given = "no answer" if m.given is None else f"you gave {_shown(m)}"
                 lines.append(f"{'':<{width}}    {m.where}: {given}, right is {number(m.right)}")
         share = 100.0 * self.right / self.asked if self.asked else 100.0
         lines.append(f"{'total':<{width}}  {self.right:>5}  {self.asked:>2}  {share:.1f}%")
@@ -146,14 +154,53 @@ def _marks(given: Any, right: Any, where: str, out: list[Mark], rel_tol: float, 
                 f"{where} entry {i + 1}"
             _marks(g, r, place, out, rel_tol, abs_tol, matrix_row=rows)
         return
+    typed = ""
     if given is not None:
-        if isinstance(given, bool) or not isinstance(given, (int, float)):
-            raise AnswersError(f"{where} must be a number (or null), got {_kind(given)}")
-        if not math.isfinite(given):
-            raise AnswersError(f"{where} must be a finite number, got {given}")
-        given = float(given)
+        given, typed = answer_number(given, where)
     ok = given is not None and abs(given - right) <= abs_tol + rel_tol * abs(right)
-    out.append(Mark(where.split(" ", 1)[1], given, right, ok))
+    out.append(Mark(where.split(" ", 1)[1], given, right, ok, typed))
+
+
+def answer_number(given: Any, where: str) -> tuple[float, str]:
+    """One entry of answers.json as (its number, the text the student wrote or "" for a JSON number). Text is
+    read as ``autograd-lite check`` and the quiz page read an answer (``parse_number``: "-1/2", "1/3e2");
+    anything else that is not a finite number is an ``AnswersError`` naming ``where``.
+
+    >>> answer_number("-1/2", "q1 df/dx"), answer_number(4, "q1 f")
+    ((-0.5, '-1/2'), (4.0, ''))
+    >>> answer_number("1/0", "q1 df/dx")
+    Traceback (most recent call last):
+    nn.exercise_grading.AnswersError: q1 df/dx: the denominator of '1/0' is 0
+    """
+    if isinstance(given, str):
+        try:
+            return parse_number(given), " ".join(given.split())
+        except ValueError as error:
+            raise AnswersError(f"{where}: {error}") from None
+    if isinstance(given, bool) or not isinstance(given, (int, float)):
+        raise AnswersError(f"{where} must be {NUMBER_HELP} (a fraction as text: \"-1/2\"), or null; "
+                           f"got {_kind(given)}")
+    try:
+        value = float(given)
+    except OverflowError:  # a whole number of 309 digits or more (a float overflows to inf, caught below)
+        raise AnswersError(f"{where}: a whole number of {_size(int(given))} is too large for a number") from None
+    if not math.isfinite(value):
+        raise AnswersError(f"{where} must be a finite number, got {given}")
+    return value, ""
+
+
+def _size(n: int) -> str:
+    try:
+        return f"{len(str(abs(n))):,} digits"
+    except ValueError:  # str() refuses more than 4,300 digits too
+        return f"{n.bit_length():,} bits"
+
+
+def _shown(mark: Mark) -> str:
+    """The answer given, as written: "-1/2 = -0.5" for text whose number reads differently."""
+    assert mark.given is not None
+    value = number(mark.given)
+    return value if not mark.typed or mark.typed == value else f"{mark.typed} = {value}"
 
 
 def _kind(x: Any) -> str:

@@ -51,7 +51,7 @@ def pretty(text: str) -> str:
 def _cell(term: Term, i: int, j: int, value: float, ids: dict, precision: int) -> str:
     nodes = " ".join(ids[v] for v in term.entry_nodes(i, j) if v in ids)
     name = term.entry_name(i, j)
-    title = f"{name.text} = " if name is not None else ""
+    title = f"{autograd_lite.symbol(name.text)} = " if name is not None else ""  # z₁^[1](2) = 0.5: example 2's
     shown = number(value, precision)
     if not nodes:
         return f'<td title="{html.escape(title + shown)}">{shown}</td>'

@@ -97,33 +97,48 @@ def draw_weight(init: str, rng: Any, fan_in: int, fan_out: int) -> float:
     return rng.gauss(0.0, math.sqrt(2.0 / fan_in))  # he (Kaiming normal): N(0, 2 / fan_in)
 
 
-def check_input(x: Any, nin: int, what: str = "input") -> list:
-    """``x`` as a list of ``nin`` Values / finite floats, or a ValueError saying what was expected and what came.
+def check_input(x: Any, nin: int, who: str = "the model") -> list:
+    """``x`` as a list of ``nin`` Values / finite floats, or a ValueError naming ``who`` got it (``"MLP layer 2"``,
+    as ``owner_name`` writes it), what was expected and what came.
 
     >>> check_input(np.array([1.0, 2.0]), 2)
     [1.0, 2.0]
+    >>> check_input([1.0, 2.0, 3.0], 16, "MLP layer 2")
+    Traceback (most recent call last):
+    ValueError: MLP layer 2 expects 16 inputs, got 3
     """
     expected = f"a list, tuple or 1-D numpy array of {nin} numbers or Values"
     if isinstance(x, np.ndarray):
         if x.ndim != 1:
-            raise ValueError(f"{what}: expected {expected}, got a numpy array of shape {x.shape}")
+            raise ValueError(f"{who}: expected {expected}, got a numpy array of shape {x.shape}")
         if x.dtype == np.bool_ or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
-            raise ValueError(f"{what}: expected {expected}, got a numpy array of dtype {x.dtype}")
+            raise ValueError(f"{who}: expected {expected}, got a numpy array of dtype {x.dtype}")
         x = x.tolist()
     elif not isinstance(x, (list, tuple)):
-        raise ValueError(f"{what}: expected {expected}, got {type(x).__name__}: {x!r:.60}")
+        raise ValueError(f"{who}: expected {expected}, got {type(x).__name__}: {x!r:.60}")
     if len(x) != nin:
-        raise ValueError(f"{what}: expected {nin} inputs, got {len(x)}")
+        raise ValueError(f"{who} expects {nin} inputs, got {len(x)}")
     out = list(x)
     for i, v in enumerate(out):
         if isinstance(v, Value):
             continue
         if isinstance(v, bool) or not isinstance(v, numbers.Real):
-            raise ValueError(f"{what}[{i}]: expected a number or a Value, got {type(v).__name__}: {v!r:.60}")
+            raise ValueError(f"{who} input[{i}]: expected a number or a Value, got {type(v).__name__}: {v!r:.60}")
         v = float(v)
         if not math.isfinite(v):
-            raise ValueError(f"{what}[{i}]: expected a finite number, got {v}")
+            raise ValueError(f"{who} input[{i}]: expected a finite number, got {v}")
         out[i] = v
     return out
+
+
+def owner_name(layer: int | None = None, neuron: int | None = None) -> str:
+    """What an input-size error calls a module: its layer in the MLP counted from 1, as the pictures count.
+
+    >>> owner_name(), owner_name(2), owner_name(2, 1), owner_name(None, 3)
+    ('Neuron', 'MLP layer 2', 'MLP layer 2, neuron 1', 'Layer, neuron 3')
+    """
+    if layer is None:
+        return "Neuron" if neuron is None else f"Layer, neuron {neuron}"
+    return f"MLP layer {layer}" if neuron is None else f"MLP layer {layer}, neuron {neuron}"
 
 

@@ -69,12 +69,11 @@ def scalar(base: str, indices: tuple[int, ...], layer: int | None, example: int 
     """One scalar's symbol in the notes' notation (z_2^[1], w_21^[1], delta_1^[2]; example (i) of a batch),
     written by ``autograd_lite.symbol`` in each style.
 
-    >>> scalar("w", (2, 1), 1).text, scalar("z", (1,), 2, example=3).latex
-    ('w_21^[1]', 'z_{1}^{[2]}(3)')
+    >>> scalar("w", (2, 1), 1).text, scalar("z", (1,), 2, example=3).latex, scalar("x", (1,), None, example=2).html
+    ('w_21^[1]', 'z_{1}^{[2](3)}', 'x<sub>1</sub><sup>(2)</sup>')
     """
-    text = autograd_lite.notation_label(base, *indices, layer=layer)
-    label = Label(text, autograd_lite.symbol(text, "latex"), autograd_lite.symbol(text, "html"))
-    return label if example is None else label + Label(f"({example})", f"({example})", f"({example})")
+    text = autograd_lite.notation_label(base, *indices, layer=layer, example=example)
+    return Label(text, autograd_lite.symbol(text, "latex"), autograd_lite.symbol(text, "html"))
 
 
 @dataclass

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lite import Value, grad
+from autograd_lite import Value, example_label, grad, topological_order
 from autograd_lite import sum as value_sum
 
 from . import layer_html, layer_text, losses, reference
@@ -297,6 +297,21 @@ def _check(run: Run, i: int) -> LayerCheck:
         g_prime_engine=None if last else run.g_prime[i], g_prime_formula=ref.g_prime[i])
 
 
+def name_example(root: Value, example: int) -> None:
+    """Write example ``example``'s index on the nodes its forward pass made, as note 001 writes x^(i):
+    x_1^(2), z_1^[1](2), Σ_j w_j1^[1] x_j^(2) (``autograd_lite.example_label``); weights and biases are shared.
+
+    >>> import nn; model = nn.MLP(2, [1], seed=0); out = model([1.0, 2.0]); name_example(out, 2)
+    >>> out.label, out.inputs[0].label, model.layers[0].neurons[0].w[0].label
+    ('yhat_1^(2)', 'Σ_j w_j1^[1] x_j^(2)', 'w_11^[1]')
+    """
+    for node in topological_order(root):
+        if node.label:
+            marked = example_label(node.label, example)
+            if marked is not None:
+                node.label = marked
+
+
 def _local_slopes(name: str, zs: list[Value]) -> list[float]:
     """g'(z_k) for each z_k: autograd of a = g(z) on a fresh one-op graph at the same z."""
     fresh = [Value(z.data) for z in zs]
@@ -310,6 +325,8 @@ def _engine(model: Any, X: np.ndarray, T: np.ndarray, loss: str) -> Run:
         xs = [Value(float(v), label=f"x_{j + 1}") for j, v in enumerate(row)]  # one node per input, fed to every neuron
         trace = model.trace(xs)
         L = example_loss(loss, trace.a[-1], trace.z[-1], t.tolist())
+        if len(X) > 1:
+            name_example(L, i + 1)
         run.roots.append(L)
         if i == 0:
             run.trace = trace

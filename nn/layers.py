@@ -37,6 +37,7 @@ from .layer_setup import (
     draw_weight,
     input_labels,
     make_rng,
+    owner_name,
     resolve_activation,
 )
 from .module import Module
@@ -82,6 +83,7 @@ class Neuron(Module):
             w.label = notation_label("w", j, *own, layer=layer)
         self.b.label = notation_label("b", *own, layer=layer)
         self.input_names = input_labels(self.nin, layer)
+        self.owner_name = owner_name(layer, k)  # what a wrong-sized input's error calls this neuron
         source = "x_j" if layer is None or layer == 1 else notation_label("a", "j", layer=layer - 1)
         self.sum_name = f"Σ_j {notation_label('w', 'j', *own, layer=layer)} {source}"  # z_k - b_k (notes 001)
         self.z_name = notation_label("z", *own, layer=layer)
@@ -122,7 +124,7 @@ class Neuron(Module):
         return a
 
     def __call__(self, x: Input) -> Value:
-        return self.forward(as_inputs(check_input(x, self.nin), self.input_names))
+        return self.forward(as_inputs(check_input(x, self.nin, self.owner_name), self.input_names))
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments that fix the architecture (what ``save`` writes beside the parameters)."""
@@ -130,6 +132,9 @@ class Neuron(Module):
 
     def __repr__(self) -> str:
         return f"Neuron({self.nin}, activation={self.activation!r})"
+
+
+_PLAIN_NEURON = {Neuron}
 
 
 class Layer(Module):
@@ -164,6 +169,7 @@ class Layer(Module):
         for k, neuron in enumerate(self.neurons, 1):
             neuron.name_nodes(k, layer, output and not softmax)  # softmax's a is the layer's: named below
         self.input_names = input_labels(self.nin, layer)
+        self.owner_name = "Layer" if layer is None else owner_name(layer)  # "MLP layer 2": as the pictures count
         self.a_names = [notation_label("yhat", k) if output else notation_label("a", k, layer=layer)
                         for k in range(1, self.nout + 1)] if softmax else [n.a_name for n in self.neurons]
         self.softmax_names = (f"logsumexp({notation_label('z', layer=layer)})",
@@ -183,6 +189,8 @@ class Layer(Module):
         ['add', 'add', 'add']
         """
         neurons = self.neurons
+        if set(map(type, neurons)) != _PLAIN_NEURON:  # a Neuron subclass may compute z its own way: ask each
+            return [n.linear(x) for n in neurons]
         return list(map(Neuron.add_bias, neurons, matvec([n.w for n in neurons], x)))  # one x for every row of W
 
     def forward(self, x: Sequence[Value | float]) -> list[Value]:
@@ -210,7 +218,7 @@ class Layer(Module):
         return a
 
     def __call__(self, x: Input) -> Value | list[Value]:
-        out = self.forward(as_inputs(check_input(x, self.nin), self.input_names))
+        out = self.forward(as_inputs(check_input(x, self.nin, self.owner_name), self.input_names))
         return out[0] if len(out) == 1 else out
 
     def to_numpy(self) -> tuple[np.ndarray, np.ndarray]:
@@ -288,7 +296,7 @@ class MLP(Module):
         >>> t = MLP(2, [3, 1], seed=0).trace([1.0, 2.0]); [len(z) for z in t.z], len(t.a)
         ([3, 1], 3)
         """
-        a = as_inputs(check_input(x, self.nin), self.layers[0].input_names)
+        a = as_inputs(check_input(x, self.nin, self.layers[0].owner_name), self.layers[0].input_names)
         trace = Trace(z=[], a=[a])
         for layer in self.layers:
             z = layer.linear(a)  # z^l = W^l a^{l-1} + b^l (notes 004)
@@ -298,7 +306,7 @@ class MLP(Module):
         return trace
 
     def __call__(self, x: Input) -> Value | list[Value]:
-        a = as_inputs(check_input(x, self.nin), self.layers[0].input_names)
+        a = as_inputs(check_input(x, self.nin, self.layers[0].owner_name), self.layers[0].input_names)
         for layer in self.layers:
             a = layer.forward(a)
         return a[0] if len(a) == 1 else a

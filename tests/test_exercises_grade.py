@@ -1,5 +1,6 @@
 """``autograd-lite grade DIR answers.json``: the solutions grade 100 %, a wrong number is named, and a hostile
-answers file (huge, deep, NaN, text, unknown or missing entries) gives one clean line and exit 1 or 2."""
+answers file (huge, deep, NaN, text, unknown or missing entries) gives one clean line and exit 2 (1 is only for
+answers that are wrong or not given)."""
 
 from __future__ import annotations
 
@@ -93,8 +94,13 @@ def test_tolerance_is_relative_1_percent_or_0_005():
     ('{"q1": 5}', "q1 must be an object of answers"),
     ('{"q99": {}}', "'q99', which the set does not ask (its questions: q1 to q5)"),
     ('{"q1": {"speed": 1}}', "q1 has no quantity named 'speed'"),
-    ('{"q1": {"KEY": "three"}}', "must be a number (or null), got the text 'three'"),
-    ('{"q1": {"KEY": true}}', "must be a number (or null), got true"),
+    ('{"q1": {"KEY": "three"}}', "q1 KEY: expected a number such as 0.5, -1/2 or 1e-3, got 'three'"),
+    ('{"q1": {"KEY": "1/0"}}', "q1 KEY: the denominator of '1/0' is 0"),
+    ('{"q1": {"KEY": "nan"}}', "q1 KEY: expected a number such as 0.5, -1/2 or 1e-3, got 'nan'"),
+    ('{"q1": {"KEY": "1e400"}}', "q1 KEY: '1e400' is too large for a number"),
+    ('{"q1": {"KEY": true}}', 'must be a number such as 0.5, -1/2 or 1e-3 (a fraction as text: "-1/2"), or null; '
+                              "got true"),
+    ('{"q1": {"KEY": ' + "1" * 400 + "}}", "q1 KEY: a whole number of 400 digits is too large for a number"),
     ('{"q1": {"KEY": NaN}}', "must be a finite number, got nan"),
     ('{"q1": {"KEY": Infinity}}', "must be a finite number, got inf"),
     ('{"q1": {"KEY": 1e999}}', "must be a finite number, got inf"),
@@ -166,7 +172,7 @@ def test_directories_that_are_not_sets_and_bad_markers(tmp_path, capsys):
         assert main(["grade", str(folder), str(tmp_path / "a.json")]) == 2
         assert message in capsys.readouterr().err, field
     (folder / MARKER).write_text(json.dumps(marker))
-    assert main(["grade", str(folder), str(tmp_path / "missing.json")]) == 1
+    assert main(["grade", str(folder), str(tmp_path / "missing.json")]) == 2  # nothing graded: not 1 (= wrong)
     assert "missing.json" in capsys.readouterr().err
     assert main(["grade", str(folder), str(tmp_path / "a.json"), "--tol", "nan"]) == 2
 
@@ -228,7 +234,7 @@ def test_a_directory_as_the_answers_file_is_one_line_naming_it(exercise_dir, tmp
     folder, _ = exercise_dir
     code = main(["grade", str(folder), str(folder)])
     err = capsys.readouterr().err
-    assert code == 1
+    assert code == 2  # nothing graded (1 is for wrong answers)
     assert err.strip() == f"autograd-lite grade: error: {folder}: Is a directory"
     assert "Traceback" not in err
 

@@ -3,10 +3,13 @@ independently built loss and against nn.reference; the text and Markdown say the
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 import nn
+from autograd_lite import topological_order
 from nn import explain_layers
 from nn.layer_steps import Term
 from nn.layer_text import number, step_text
@@ -254,3 +257,42 @@ def test_the_back_step_names_its_sum_as_note_001_does():
     back = by_index[1].back_engine.ravel()
     for k in range(3):  # entry k = sum_j w_kj^[2] delta_j^[2], w_kj^[2] = W^[2][j, k]
         assert back[k] == pytest.approx(sum(W2[j, k] * delta2[j] for j in range(2)), rel=1e-12)
+
+
+# --- a batch's examples are named as note 001 names them: x^(i), z^[l](i) --------------------------------------
+def test_a_batch_names_each_examples_nodes_with_its_example_index():
+    model = nn.MLP(2, [2, 1], seed=0)
+    X, T = np.array([[1.0, 2.0], [0.5, -1.0]]), np.array([0.5, 1.0])
+    view = explain_layers(model, X, T, loss="mse")
+    by_label = {v.label: v for v in topological_order(view.root)}  # the first example's graph, drawn on the page
+    assert {"x_1^(1)", "x_2^(1)", "z_1^[1](1)", "a_2^[1](1)", "yhat_1^(1)", "Σ_j w_j1^[1] x_j^(1)",
+            "Σ_j w_j1^[2] a_j^[1](1)"} <= set(by_label)
+    assert by_label["x_2^(1)"].data == 2.0 and by_label["z_1^[1](1)"].data == pytest.approx(
+        model.to_numpy()[0][0][0] @ X[0], abs=1e-15)
+    assert not any(" (" in label for label in by_label)  # no duplicate-name suffix anywhere
+    assert {p.label for p in model.parameters()} == {v.label for v in by_label.values() if v.label.startswith(("w_", "b_"))}
+    # the matrices' entries are named per column: column i is example i
+    A0 = next(t for t in view.steps[0].terms if t.label.text.startswith("A^[0]"))
+    assert [A0.entry_name(0, i).text for i in range(2)] == ["x_1^(1)", "x_1^(2)"]
+    assert A0.entry_name(1, 1).latex == "x_{2}^{(2)}" and A0.entry_name(1, 1).html == "x<sub>2</sub><sup>(2)</sup>"
+    Z1 = view.steps[0].lhs
+    assert Z1.entry_name(1, 1).latex == "z_{2}^{[1](2)}"
+
+
+def test_one_example_has_no_example_index_and_a_model_call_is_unchanged():
+    model = nn.MLP(2, [2, 1], seed=0)
+    view = explain_layers(model, [1.0, 2.0], [0.5], loss="mse")
+    labels = {v.label for v in topological_order(view.root)}
+    assert {"x_1", "z_1^[1]", "yhat_1"} <= labels and not any("(" in label for label in labels)
+    assert view.steps[0].lhs.entry_name(0, 0).text == "z_1^[1]"
+    explain_layers(model, [[1.0, 2.0], [0.5, -1.0]], [0.5, 1.0], loss="mse")
+    assert {v.label for v in topological_order(model([1.0, 2.0]))} >= {"x_1", "z_1^[1]", "yhat_1"}  # nothing kept
+
+
+def test_the_batch_text_a_student_reads_has_no_duplicate_suffix():
+    from autograd_lite import explain
+
+    view = explain_layers(nn.MLP(2, [2, 1], seed=0), [[1.0, 2.0], [0.5, -1.0]], [0.5, 1.0], loss="mse")
+    text = explain(view.root).to_text()
+    assert "dot(w₁₁^[1], w₂₁^[1], x₁^(1), x₂^(1))" in text and "relu(z₁^[1](1))" in text
+    assert "(2)" not in text and not re.search(r" \(\d+\)", text)  # neither example 2 nor a suffix "x₁ (2)"

@@ -144,3 +144,24 @@ def test_jupyter_shows_the_page_in_an_iframe():
     view = nn.explain_layers(_model(), [1.0, 2.0], [0.5])
     shown = view._repr_html_()
     assert shown.startswith("<iframe srcdoc=\"&lt;!DOCTYPE html&gt;") and "<script" not in shown
+
+
+def test_a_batch_page_names_each_example_as_note_001_does(browser, tmp_path):
+    model = _model()
+    view = nn.explain_layers(model, [[1.0, 2.0], [0.5, -1.0]], [0.5, 1.0], loss="mse")
+    _open(browser, tmp_path, view, "batch-names.html")
+    W1, b1 = model.to_numpy()[0]
+    z_rows = browser.find_element("id", "step1").find_elements("css selector", ".eq > .term:last-child tr")
+    first, second = z_rows[0].find_elements("css selector", "td")
+    z11 = float(W1[0] @ [1.0, 2.0] + b1[0])  # z_1^[1] of example 1
+    assert second.get_attribute("title").startswith("z₁^[1](2) = ")
+    _hover(browser, first)
+    status = browser.execute_script("return document.getElementById('status').innerHTML;")
+    assert status.startswith("z<sub>1</sub><sup>[1](1)</sup> = ")
+    assert float(first.text) == pytest.approx(z11, rel=1e-3)
+    # the lit node of the first example's diagram carries the same name: z₁ with [1](1) as its superscript
+    lit = browser.find_element("css selector", "#diagram g.node.lit")
+    assert "[1](1)" in lit.text and "z" in lit.text and " (" not in lit.text
+    svg_text = browser.execute_script("return document.getElementById('diagram').textContent;")
+    assert "(2)" not in svg_text  # the diagram is example 1's: no second example, no duplicate suffix
+    assert console_errors(browser) == []

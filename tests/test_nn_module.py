@@ -190,8 +190,8 @@ def test_from_numpy_rejects_bad_arrays_and_changes_nothing(bad, message):
 
 
 @pytest.mark.parametrize("x, message", [
-    ([1.0], "expected 2 inputs, got 1"),
-    ([1.0, 2.0, 3.0], "expected 2 inputs, got 3"),
+    ([1.0], "expects 2 inputs, got 1"),
+    ([1.0, 2.0, 3.0], "expects 2 inputs, got 3"),
     ([1.0, "2"], r"input\[1\]: expected a number or a Value, got str"),
     ([1.0, float("nan")], r"input\[1\]: expected a finite number, got nan"),
     ([float("inf"), 1.0], r"input\[0\]: expected a finite number, got inf"),
@@ -208,6 +208,39 @@ def test_bad_input_raises_value_error_saying_what_came(x, message):
         model.layers[0](x)
     with pytest.raises(ValueError, match=message):
         model.layers[0].neurons[0](x)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda m: m([1.0, 2.0, 3.0]), "MLP layer 1 expects 2 inputs, got 3"),
+    (lambda m: m.trace([1.0]), "MLP layer 1 expects 2 inputs, got 1"),
+    (lambda m: m.layers[1]([1.0, 2.0, 3.0]), "MLP layer 2 expects 16 inputs, got 3"),
+    (lambda m: m.layers[2](np.zeros(15)), "MLP layer 3 expects 16 inputs, got 15"),
+    (lambda m: m.layers[1].neurons[4]([1.0]), "MLP layer 2, neuron 5 expects 16 inputs, got 1"),
+    (lambda m: m.layers[1]("abc"), "MLP layer 2: expected a list, tuple or 1-D numpy array of 16 numbers"),
+    (lambda m: m.layers[2]([0.0] * 15 + [float("nan")]), r"MLP layer 3 input\[15\]: expected a finite number, got nan"),
+])
+def test_a_wrong_input_names_the_layer_counted_from_1_and_the_sizes(call, message):
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    with pytest.raises(ValueError) as caught:
+        call(model)
+    assert str(caught.value).startswith(message.replace("\\", ""))
+
+
+def test_a_layer_or_neuron_on_its_own_says_what_it_is(tmp_path):
+    layer = nn.Layer(3, 2, seed=0)
+    for call, message in [(lambda: layer([1.0]), "Layer expects 3 inputs, got 1"),
+                          (lambda: layer.neurons[1]([1.0]), "Layer, neuron 2 expects 3 inputs, got 1"),
+                          (lambda: nn.Neuron(4, seed=0)([1.0, 2.0]), "Neuron expects 4 inputs, got 2")]:
+        with pytest.raises(ValueError) as caught:
+            call()
+        assert str(caught.value) == message
+    # a model loaded from a file names its layers too, and the right size still works
+    nn.MLP(3, [5, 2], seed=1).save(tmp_path / "m.json")
+    model = nn.load(tmp_path / "m.json")
+    with pytest.raises(ValueError, match="^MLP layer 2 expects 5 inputs, got 3$"):
+        model.layers[1]([1.0, 2.0, 3.0])
+    assert [v.data for v in model.layers[1]([1.0] * 5)] == pytest.approx(
+        (model.to_numpy()[1][0] @ np.ones(5) + model.to_numpy()[1][1]).tolist(), abs=1e-12)
 
 
 def test_accepts_lists_tuples_arrays_values_and_numpy_scalars():

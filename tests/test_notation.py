@@ -12,10 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn
-from autograd_lite import Value, draw, render, symbol, topological_order
+from autograd_lite import Value, draw, example_label, render, symbol, topological_order
 from autograd_lite.teaching import labels
 from autograd_lite.teaching.clusters import module_title
-from autograd_lite.teaching.notation import STYLES, is_notation, network_caption, notation_label
+from autograd_lite.teaching.named import atomic
+from autograd_lite.teaching.notation import STYLES, distinct_names, is_notation, network_caption, notation_label
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 X, T = [0.5, -1.5], 0.7
@@ -123,6 +124,11 @@ def test_state_dict_names_stay_dotted_and_errors_count_layers_from_1():
     ("delta^[L]", "δ^[L]", r"\delta^{[L]}", "δ<SUP>[L]</SUP>", "δ<sup>[L]</sup>"),
     ("n_{l-1}", "nₗ₋₁", "n_{l-1}", "n<SUB>l-1</SUB>", "n<sub>l-1</sub>"),
     ("W^[l]", "W^[l]", "W^{[l]}", "W<SUP>[l]</SUP>", "W<sup>[l]</sup>"),
+    # one training example, as note 001 writes x^(i) (and z^[l](i) with a layer): a superscript, never " (2)"
+    ("x_1^(2)", "x₁^(2)", "x_{1}^{(2)}", "x<SUB>1</SUB><SUP>(2)</SUP>", "x<sub>1</sub><sup>(2)</sup>"),
+    ("z_1^[1](2)", "z₁^[1](2)", "z_{1}^{[1](2)}", "z<SUB>1</SUB><SUP>[1](2)</SUP>", "z<sub>1</sub><sup>[1](2)</sup>"),
+    ("yhat_1^(i)", "ŷ₁^(i)", r"\hat{y}_{1}^{(i)}", "ŷ<SUB>1</SUB><SUP>(i)</SUP>", "ŷ<sub>1</sub><sup>(i)</sup>"),
+    ("x^(12)", "x^(12)", "x^{(12)}", "x<SUP>(12)</SUP>", "x<sup>(12)</sup>"),
 ])
 def test_symbol_in_every_style(label, text, latex, dot, html):
     assert [symbol(label, s) for s in STYLES] == [text, latex, dot, html]
@@ -142,11 +148,59 @@ def test_labels_outside_the_notation_get_the_usual_escaping():
     assert notation_label("w", 12, 3, layer=2) == "w_{12,3}^[2]" and notation_label("b", 1, layer=2) == "b_1^[2]"
 
 
+# --- one example of a batch: note 001's superscript (i) ------------------------------------------
+def test_notation_label_writes_the_example_after_the_layer():
+    assert notation_label("x", 1, example=2) == "x_1^(2)"
+    assert notation_label("z", 1, layer=1, example=2) == "z_1^[1](2)"
+    assert notation_label("w", 12, 3, layer=2, example=5) == "w_{12,3}^[2](5)"
+    assert notation_label("x", example="i") == "x^(i)" and notation_label("x", 1) == "x_1"
+
+
+@pytest.mark.parametrize("label, marked", [
+    ("x_1", "x_1^(2)"), ("z_3^[1]", "z_3^[1](2)"), ("a_1^[2]", "a_1^[2](2)"), ("yhat_1", "yhat_1^(2)"),
+    ("Σ_j w_j1^[1] x_j", "Σ_j w_j1^[1] x_j^(2)"), ("Σ_j w_j1^[2] a_j^[1]", "Σ_j w_j1^[2] a_j^[1](2)"),
+    ("log a_2^[2]", "log a_2^[2](2)"), ("logsumexp(z^[2])", "logsumexp(z^[2](2))"),
+    # shared by every example (a weight, a bias), the user's own names, already one example's: unchanged
+    ("w_11^[1]", None), ("b_1^[2]", None), ("loss", None), ("x", None), ("max_1", None), ("x_1^(1)", None),
+])
+def test_example_label_marks_only_what_a_forward_pass_makes_per_example(label, marked):
+    assert example_label(label, 2) == marked
+
+
+def test_distinct_names_number_examples_in_order_and_keep_the_suffix_for_other_repeats():
+    shown = ["w_11^[1]", "x_1", "z_1^[1]", "v", "x_1", "z_1^[1]", "v", "w_11^[1]", "x_1", "z_1^[1]"]
+    assert distinct_names(shown) == ["w_11^[1]", "x_1^(1)", "z_1^[1](1)", "v", "x_1^(2)", "z_1^[1](2)", "v (2)",
+                                     "w_11^[1] (2)", "x_1^(3)", "z_1^[1](3)"]
+    assert distinct_names(["x_1", "z_1^[1]"]) == ["x_1", "z_1^[1]"]  # one example: no index, as the notes write it
+    # a user's own label that is already an example name keeps it; that group falls back to the suffix
+    assert distinct_names(["x_1^(2)", "x_1", "x_1"]) == ["x_1^(2)", "x_1", "x_1 (2)"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.sampled_from(["x_1", "x_1^(2)", "x_1 (2)", "z_1^[1]", "w_11^[1]", "v", "v (2)", "Σ_j w_j1^[1] x_j"]),
+                max_size=12))
+def test_distinct_names_are_distinct_and_keep_each_label_recognisable(shown):
+    names = distinct_names(shown)
+    assert len(names) == len(shown) and len(set(names)) == len(names)
+    for base, name in zip(shown, names):
+        assert name == base or name.startswith(base + " (") or name in [example_label(base, k) for k in range(1, 13)]
+    for base in set(shown):  # a group is numbered 1, 2, ... in order, or keeps the suffix scheme, not a mix
+        group = [name for b, name in zip(shown, names) if b == base]
+        if example_label(base, 1) in group:  # one is an example's name: all are, in order
+            assert group == [example_label(base, k) for k in range(1, len(group) + 1)]
+
+
+def test_an_example_name_reads_as_one_operand():
+    assert atomic("x_1^(2)") and atomic("z_1^[1](2)") and atomic("a_12^[3](10)")
+    assert not atomic("x_1 (2)") and not atomic("f(x)") and not atomic("Σ_j w_j1^[1] x_j^(2)")
+
+
 TAGS = re.compile(r"</?(?:SUB|SUP|sub|sup)>")
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.one_of(st.sampled_from(["z_1^[2]", "w_{12,3}^[1]", "yhat_3", "x_", "^[", "_{", "Σ_j", "delta"]),
+@given(st.lists(st.one_of(st.sampled_from(["z_1^[2]", "w_{12,3}^[1]", "yhat_3", "x_", "^[", "_{", "Σ_j", "delta",
+                                           "^(", "x_1^(2)", "z_1^[1](2)", "](", "^(i)"]),
                           st.text(max_size=12)), max_size=6).map("".join))
 def test_symbol_of_any_text_is_safe_in_each_output(label):
     text = symbol(label, "text")
@@ -248,3 +302,22 @@ def test_the_caption_tells_a_reader_of_notes_003_and_004_their_weight_index_orde
             for j, w in enumerate(neuron.w, 1):  # row k, column j of W^[l]: from node j to node k
                 assert w.label == notation_label("w", j, k, layer=layer_number)
     assert network_caption("dot_html") in draw(loss, model=model).source
+
+
+def test_a_model_called_on_two_examples_is_drawn_and_explained_in_the_notes_notation():
+    from autograd_lite import explain
+
+    model = mlp_231("relu")
+    X2 = np.array([[0.5, -1.5], [1.0, 2.0]])
+    loss = nn.mse_loss([model(x) for x in X2], [0.7, 0.1])
+    text = explain(loss).to_text()
+    z = model.to_numpy()[0][0] @ X2[1] + model.to_numpy()[0][1]  # z^[1] of example 2
+    assert f"z₁^[1](2)            = (Σⱼ wⱼ₁^[1] xⱼ^(2)) + b₁^[1] = {z[0]:.4g}" in text
+    assert "dot(w₁₁^[1], w₂₁^[1], x₁^(2), x₂^(2))" in text and "x₁^(1)" in text
+    assert not re.search(r" \(\d+\)", text)  # no duplicate-name suffix "x₁ (2)"
+    assert r"x_{1}^{(2)}" in explain(loss).to_markdown()
+    source = draw(loss, model=model).source
+    assert "x<SUB>1</SUB><SUP>(2)</SUP>" in source and "z<SUB>1</SUB><SUP>[1](2)</SUP>" in source
+    assert "w<SUB>11</SUB><SUP>[1]</SUP><" in source and " (2)" not in source  # weights are shared: no index
+    x, y = Value(2.0, label="x"), Value(5.0, label="x")  # the user's own same-named nodes keep the suffix
+    assert "x (2)" in explain(x * y).to_text()

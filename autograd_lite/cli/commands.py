@@ -8,6 +8,8 @@
 Exit codes: 0 success; 1 the work failed (a math domain error such as log(-1), a file that
 cannot be written, Graphviz missing); 2 a usage error (bad option, refused expression, bad
 NAME=VALUE, a number out of its bounds); 130 interrupted (Ctrl-C), the shell's convention.
+``check`` and ``grade`` give a verdict (as grep and diff do): 1 there is "an answer is wrong" only, and
+whatever stops the verdict (log(0) in the formula, an unreadable answers file) is 2.
 
 Every message goes to stderr as one line through ``say``, which escapes what is not printable and
 cuts the line to ``MAX_LINE`` characters, whatever a message repeats (argparse's errors too, without

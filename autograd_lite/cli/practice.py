@@ -3,6 +3,8 @@
     autograd-lite check "x*y + x" x=3 y=-2 --grad x=-1 --grad y=3      exit 0: both right
     autograd-lite check "x*y + x" x=3 y=-2 --grad x=-2                 exit 1: x is wrong; the right value and
                                                                        x's chain-rule steps are printed
+    autograd-lite check "log(x)" x=0 --grad x=1                        exit 2: nothing checked, log(0) is not
+                                                                       a number (as for a usage error)
     autograd-lite quiz "tanh(w*x + b)" x=1 w=0.5 b=-0.2 -o quiz.html   a page to fill in, offline
 
 The same from Python, for notebooks: ``check("x*y + x", {"x": 3, "y": -2}, {"x": -1})`` (a ``CheckResult``) and
@@ -14,12 +16,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from ..core.engine import Value
 from ..teaching.check import ABS_TOL, MAX_TOL, NUMBER_HELP, TOL, CheckResult, check_gradients, parse_number
 from ..teaching.quiz import Quiz, QuizSizeError, backward_quiz
 from .args import (
+    PATH_ECHO,
     check_output,
     name_some,
     number_between,
@@ -30,9 +34,10 @@ from .args import (
     write_output,
 )
 from .commands import EPILOG, EXIT_FAILED, EXIT_OK, MAX_PRECISION, UsageError, formula, formula_arguments, formula_graph
-from .expr import MAX_ASSIGNMENTS
+from .expr import MAX_ASSIGNMENTS, ExpressionError
 
 TITLE_LENGTH = 200  # characters of a quiz page's --title
+PAGE_SUFFIXES = (".html", ".htm")  # the quiz is a page to open in a browser, as the training player is
 
 
 def check(root_or_expression: Value | str, values: Mapping[str, float] | None = None,
@@ -113,7 +118,7 @@ def add_practice_commands(commands: Any) -> None:
                                         "once, with a hint and the answer at hand.")
     formula_arguments(p)
     p.add_argument("-o", "--output", metavar="FILE", type=output_path,
-                   help="write the page to FILE (quiz.html) instead of standard output")
+                   help="write the page to FILE, a name ending in .html (quiz.html), instead of standard output")
     p.add_argument("--title", type=_title, default="", help="the page's title")
     for flags, options in tolerances:
         p.add_argument(*flags, **options)
@@ -122,8 +127,10 @@ def add_practice_commands(commands: Any) -> None:
     p.set_defaults(run=_quiz)
 
 
-_CHECK_EPILOG = ("exit codes: 0 every given gradient is right, 1 one is wrong (or the computation failed), "
-                 "2 usage error (bad option, refused expression, bad NAME=VALUE or --grad), 130 interrupted")
+_CHECK_EPILOG = ("exit codes: 0 every given gradient is right; 1 one is wrong (its right value and steps are "
+                 "printed); 2 no verdict: a usage error (bad option, refused expression, bad NAME=VALUE or "
+                 "--grad), values at which the formula or its gradient cannot be computed (log(x) at x=0, "
+                 "exp(1000)), or output that cannot be written; 130 interrupted (Ctrl-C)")
 
 
 def _title(text: str) -> str:
@@ -162,10 +169,20 @@ def parse_grads(items: list[str], variables: Mapping[str, Value]) -> dict[str, f
 
 
 def _check(args: argparse.Namespace) -> int:
-    root, leaves = formula(args)
-    grads = parse_grads(args.grad, leaves)
-    result = check_gradients(root, grads, tol=args.tol, abs_tol=args.abs_tol)
-    write_output(result.to_text(precision=args.precision) + "\n", None)
+    """Exit 0 or 1 is the verdict; whatever keeps a verdict from being made or told is exit 2 (a UsageError)."""
+    try:
+        root, leaves = formula(args)
+        grads = parse_grads(args.grad, leaves)
+        result = check_gradients(root, grads, tol=args.tol, abs_tol=args.abs_tol)
+    except ExpressionError:
+        raise
+    except (ValueError, ArithmeticError) as error:  # the engine's message names the op, its operands and why
+        raise UsageError(f"nothing checked: at these values the formula or its gradient cannot be computed: "
+                         f"{error}") from None
+    try:
+        write_output(result.to_text(precision=args.precision) + "\n", None)
+    except OSError as error:  # the verdict could not be told: not exit 1, which says an answer is wrong
+        raise UsageError(str(error)) from None
     if result.ok:
         return EXIT_OK
     wrong = [c.name for c in result.wrong]
@@ -175,6 +192,9 @@ def _check(args: argparse.Namespace) -> int:
 
 def _quiz(args: argparse.Namespace) -> int:
     if args.output is not None:
+        if Path(args.output).suffix.lower() not in PAGE_SUFFIXES:  # the page has no text form to write by suffix
+            raise UsageError(f"-o {shorten(args.output, PATH_ECHO)}: the quiz is an HTML page; use a name ending "
+                             "in .html (or no -o: the page goes to standard output)")
         check_output(args.output, "-o", pipe_ok=True)
     root, _ = formula(args)
     try:

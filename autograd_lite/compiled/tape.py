@@ -238,7 +238,7 @@ class Tape:
                         rows.fill(0.0)
                     bufs.seed_row.fill(seed)
                     layer_replay.backward(ws, bufs, run)
-                    grads = ws.grads.copy()
+                    grads = ws.grads + 0.0  # a copy, with a written -0.0 made 0.0 as eager's 0.0 + ... gives
                     if not math.isfinite(np.add.reduce(grads)):
                         return None
                 except MATH_ERRORS:

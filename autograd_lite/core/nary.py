@@ -39,6 +39,8 @@ def dot(ws: Iterable[Operand], xs: Iterable[Operand]) -> Value:
     >>> dot([Value(2.0), Value(3.0)], [1.0, -1.0]).data
     -1.0
     """
+    if not isinstance(ws, Iterable):
+        raise TypeError(f"dot: the weights must be an iterable of Values or numbers, got {type(ws).__name__}")
     return matvec([ws], xs)[0]
 
 
@@ -51,21 +53,27 @@ def matvec(rows: Iterable[Iterable[Operand]], xs: Iterable[Operand]) -> list[Val
     >>> [v.data for v in matvec([[Value(1.0), Value(2.0)], [Value(-1.0), Value(0.5)]], [Value(3.0), Value(4.0)])]
     [11.0, -1.0]
     """
+    if not isinstance(xs, Iterable):
+        raise TypeError(f"dot: the inputs must be an iterable of Values or numbers, got {type(xs).__name__}")
     xs = tuple(xs)
     try:  # the common case, every operand a Value: checked and gathered in one pass
-        x_data: tuple[Any, ...] | None = tuple(map(_data_of_value, xs))
-    except TypeError:  # a number (made a constant) or something else (refused): _dot_of_operands says which
-        x_data = None
+        x_data = tuple(map(_data_of_value, xs))
+    except TypeError:  # numbers become constants (once, for every row); anything else is refused by position
+        xs = as_values(xs, "dot (inputs)")
+        x_data = tuple(map(_data_of_value, xs))
+    if not isinstance(rows, Iterable):
+        raise TypeError(f"matvec: W must be an iterable of rows, got {type(rows).__name__}")
     out = []
-    for ws in rows:
+    for k, ws in enumerate(rows):
+        if not isinstance(ws, Iterable):
+            raise TypeError(f"matvec: row {k} of W must be an iterable of Values or numbers (W is a list of rows), "
+                            f"got {type(ws).__name__}")
         ws = tuple(ws)
-        w_data: tuple[Any, ...] = ()
-        if x_data is not None and len(ws) == len(xs):
-            try:
-                w_data = tuple(map(_data_of_value, ws))
-            except TypeError:
-                pass
-        if w_data and x_data is not None:
+        try:
+            w_data = tuple(map(_data_of_value, ws)) if len(ws) == len(xs) else ()
+        except TypeError:
+            w_data = ()
+        if w_data:
             inputs = cast("tuple[Value, ...]", ws + xs)  # every one was read as a Value just above
             out.append(_apply(_DOT, inputs, None, w_data + x_data))
         else:
@@ -74,8 +82,9 @@ def matvec(rows: Iterable[Iterable[Operand]], xs: Iterable[Operand]) -> list[Val
 
 
 def _dot_of_operands(ws: tuple[Any, ...], xs: tuple[Any, ...]) -> Value:
-    """``dot`` when not every operand is a Value: numbers become constants, anything else is refused by position."""
-    ws, xs = as_values(ws, "dot (weights)"), as_values(xs, "dot (inputs)")
+    """``dot`` of a row that is not all Values (``xs`` are): numbers become constants, anything else is refused
+    by position; rows of different lengths are refused."""
+    ws = as_values(ws, "dot (weights)")
     if len(ws) != len(xs):
         raise ValueError(f"dot: got {len(ws)} weights but {len(xs)} inputs; they must be the same length")
     return _apply(_DOT, ws + xs) if ws else Value(0.0)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.ops import OPS
 from . import labels
+from .notation import distinct_names
 
 if TYPE_CHECKING:
     from ..core.engine import Value
@@ -43,18 +44,16 @@ def node_names(order: list[Value]) -> dict[Value, str]:
 
     >>> x1, x2 = Value(2.0, label="x"), Value(5.0, label="x"); list(node_names(topological_order(x1 * x2)).values())
     ['x', 'x (2)', 'v1']
+
+    except the notes' per-example symbols (a model called on several examples): there the k-th is example k,
+    written as note 001 writes x^(i):
+
+    >>> x1, x2 = Value(2.0, label="x_1"), Value(5.0, label="x_1"); list(node_names(topological_order(x1 * x2)).values())
+    ['x_1^(1)', 'x_1^(2)', 'v1']
     """
-    taken: set[str] = set()
-    labelled: dict[Value, str] = {}
-    for v in order:
-        if v.label:
-            short = base = labels.name(v.label)
-            k = 1
-            while short in taken:
-                k += 1
-                short = f"{base} ({k})"
-            labelled[v] = short
-            taken.add(short)
+    nodes = [v for v in order if v.label]  # the same label on several nodes: notation.distinct_names tells them apart
+    labelled = dict(zip(nodes, distinct_names([labels.name(v.label) for v in nodes])))
+    taken = set(labelled.values())
     names: dict[Value, str] = {}  # in the order of ``order``
     k = 0
     for v in order:

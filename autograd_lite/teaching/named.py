@@ -41,7 +41,8 @@ _TOKENS = {
     "latex": re.compile(r"\\mathrm\{(?P<rm>[A-Za-z]\w*)\}|\\(?P<cmd>[A-Za-z]+)|\\.|"
                         r"(?P<word>[A-Za-z]+)(?:_(?:\{(?P<braced>[^{}]*)\}|(?P<sub>[A-Za-z0-9])))?"),
 }
-_ATOM = re.compile(r"[\w.\[\]^']+")  # a name a formula can hold without parentheses: x, v1, w.0, z_1^[2], 0.5
+# a name a formula can hold without parentheses: x, v1, w.0, z_1^[2], 0.5, and one example's x_1^(2), z_1^[1](2)
+_ATOM = re.compile(r"[\w.\[\]^']+(?:(?:(?<=\])|\^)\([0-9A-Za-z]+\))?")
 _DOTS = {"text": "...", "latex": r"\dots", "html": "…"}
 _SLOT = re.compile(r"([xw])_([0-9]+)")
 _NUMBER = re.compile(r"-?[0-9.]+(?:e[-+]?[0-9]+)?|-?inf|nan")
@@ -53,6 +54,8 @@ def atomic(name: str) -> bool:
     """True when ``name`` reads as one operand inside a formula; else it is put in parentheses.
 
     >>> atomic("w.0"), atomic("z_1^[2]"), atomic("-1"), atomic("x + 1")
+    (True, True, False, False)
+    >>> atomic("x_1^(2)"), atomic("z_1^[1](2)"), atomic("x_1 (2)"), atomic("f(x)")
     (True, True, False, False)
     """
     return bool(_ATOM.fullmatch(name)) and not name.startswith("-")

@@ -8,7 +8,9 @@ The canonical label form (what ``nn`` puts in ``Value.label``)::
 - a symbol: ``x z a w b t y n W Z A Y``, ``yhat`` (ŷ), ``delta`` (δ) or ``Σ`` (a sum: ``Σ_j w_j1^[2] a_j^[1]``);
 - then ``_`` and the indices: one character per index (``w_21`` is w with j = 2, k = 1) or, when an index has
   two or more characters, all of them in braces separated by commas (``w_{12,3}``, ``n_{l-1}``);
-- then, optionally, the layer in brackets: ``^[2]``, ``^[l]``, ``^[l-1]``, ``^[L]``.
+- then, optionally, the layer in brackets: ``^[2]``, ``^[l]``, ``^[l-1]``, ``^[L]``;
+- then, optionally, the training example in parentheses, as note 001 writes x^(i): ``x_1^(2)``, and after a layer
+  ``z_1^[1](2)`` (z_1^{[1](2)}: node 1 of layer 1 for example 2).
 
 An index or a layer is a number or a letter (``j``, ``k``, ``l``), the letter maybe followed by ``+1`` / ``-1``.
 Layers and indices count from 1, as in the notes. Weights follow note 001: ``w_jk^[l]`` goes from node j of
@@ -26,6 +28,7 @@ same escaping every other label gets), so any text is safe in any style:
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from . import labels
 
@@ -37,9 +40,12 @@ _TOKEN = re.compile(
     r"(?<![A-Za-z0-9_])"  # a whole word: "x_1" in "max_1" or "my_x_1" is not the symbol x
     r"(?P<sym>yhat|delta|[xzawbtynWZAYΣ])"
     r"(?:_(?P<sub>[0-9a-z]{1,3}(?![A-Za-z0-9_{])|\{" + _INDEX + r"(?:," + _INDEX + r")*\}))?"
-    r"(?:\^\[(?P<layer>" + _INDEX + r")\])?"
+    r"(?:\^\[(?P<layer>" + _INDEX + r")\](?:\((?P<example>" + _INDEX + r")\))?"  # z_1^[1] or z_1^[1](2)
+    r"|\^\((?P<alone>" + _INDEX + r")\))?"  # or x_1^(2): the example without a layer
     r"(?![A-Za-z0-9_])"
 )
+_PER_EXAMPLE = frozenset({"x", "z", "a", "yhat", "y", "t", "delta"})
+"""The symbols one forward pass makes anew for each example (what ``example_label`` marks); w, b, W are shared."""
 
 _UNICODE_SYMBOL = {"yhat": "ŷ", "delta": "δ"}
 _LATEX_SYMBOL = {"yhat": r"\hat{y}", "delta": r"\delta", "Σ": r"\sum"}
@@ -49,19 +55,89 @@ _SUBSCRIPTABLE = frozenset("0123456789+-aehijklmnoprstuvx,")
 _ESCAPE = {"text": labels.printable, "latex": labels.latex, "dot_html": labels.dot_html, "html": labels.html_text}
 
 
-def notation_label(sym: str, *indices: int | str, layer: int | str | None = None) -> str:
-    """The canonical ASCII label of a symbol with its (1-based) indices and layer.
+def notation_label(sym: str, *indices: int | str, layer: int | str | None = None,
+                   example: int | str | None = None) -> str:
+    """The canonical ASCII label of a symbol with its (1-based) indices, layer and training example.
 
     >>> notation_label("z", 1, layer=2), notation_label("w", 2, 1, layer=1), notation_label("w", 12, 3, layer=2)
     ('z_1^[2]', 'w_21^[1]', 'w_{12,3}^[2]')
     >>> notation_label("x", 3), notation_label("W", layer="l"), notation_label("n", "l-1")
     ('x_3', 'W^[l]', 'n_{l-1}')
+    >>> notation_label("x", 1, example=2), notation_label("z", 1, layer=1, example=2)   # note 001's x^(i)
+    ('x_1^(2)', 'z_1^[1](2)')
     """
     parts = [str(i) for i in indices]
     text = sym
     if parts:
         text += "_" + ("".join(parts) if all(len(p) == 1 for p in parts) else "{" + ",".join(parts) + "}")
-    return text if layer is None else f"{text}^[{layer}]"
+    if layer is not None:
+        text = f"{text}^[{layer}]"
+    if example is not None:
+        text += f"({example})" if layer is not None else f"^({example})"
+    return text
+
+
+def example_label(label: str, example: int | str) -> str | None:
+    """``label`` for training example ``example`` (note 001's superscript (i)): every symbol a forward pass makes
+    per example (x, z, a, ŷ, δ, y, t, with an index or a layer) gets it; None when the label has none of them
+    (a weight, a bias, a name of the user's), since then the example does not change the node.
+
+    >>> example_label("x_1", 2), example_label("z_1^[1]", 2), example_label("Σ_j w_j1^[1] x_j", 2)
+    ('x_1^(2)', 'z_1^[1](2)', 'Σ_j w_j1^[1] x_j^(2)')
+    >>> example_label("w_11^[1]", 2), example_label("loss", 2), example_label("x_1^(1)", 2)
+    (None, None, None)
+    """
+    pieces = _example_pieces(str(label))
+    return None if pieces is None else str(example).join(pieces)
+
+
+def _example_pieces(label: str) -> list[str] | None:
+    """``label`` cut where an example's index goes: "z_1^[1]" -> ["z_1^[1](", ")"]; None when it has no place."""
+    pieces, start = [], 0
+    for match in _TOKEN.finditer(label):
+        if match.group("sym") not in _PER_EXAMPLE or not (match.group("sub") or match.group("layer")):
+            continue
+        if match.group("example") or match.group("alone"):
+            return None  # already one example's
+        pieces.append(label[start:match.end()] + ("(" if match.group("layer") else "^("))
+        start = match.end()
+    if not pieces:
+        return None
+    return [pieces[0]] + [")" + piece for piece in pieces[1:]] + [")" + label[start:]]
+
+
+def distinct_names(shown: list[str]) -> list[str]:
+    """One display name per node, in order, told apart where nodes share a label. Same-labelled nodes a forward
+    pass makes per example (``x_1`` of each call of a model) are examples 1, 2, ... in the given order, written as
+    note 001 writes them (``x_1^(2)``); any other repeated label gets " (2)", " (3)" ... (so does a group one of
+    whose example names is already someone's label).
+
+    >>> distinct_names(["w_11^[1]", "x_1", "z_1^[1]", "x_1", "z_1^[1]", "x", "x"])
+    ['w_11^[1]', 'x_1^(1)', 'z_1^[1](1)', 'x_1^(2)', 'z_1^[1](2)', 'x', 'x (2)']
+    """
+    counts = Counter(shown)
+    per_example = {}  # label -> where its example index goes, for the labels used more than once
+    for base, n in counts.items():
+        pieces = _example_pieces(base) if n > 1 else None
+        if pieces is not None and not any(str(k).join(pieces) in counts for k in range(1, n + 1)):
+            per_example[base] = pieces
+    reserved = {str(k).join(pieces) for base, pieces in per_example.items() for k in range(1, counts[base] + 1)}
+    seen: Counter[str] = Counter()
+    taken: set[str] = set()
+    out = []
+    for base in shown:
+        name = base
+        pieces = per_example.get(base)
+        if pieces is not None:
+            seen[base] += 1
+            name = str(seen[base]).join(pieces)
+        k = 1
+        while name in taken or (pieces is None and name in reserved):  # a suffix never takes an example's name
+            k += 1
+            name = f"{base} ({k})"
+        taken.add(name)
+        out.append(name)
+    return out
 
 
 def is_notation(label: str) -> bool:
@@ -69,9 +145,16 @@ def is_notation(label: str) -> bool:
 
     >>> is_notation("z_1^[2]"), is_notation("yhat_3"), is_notation("loss"), is_notation("z_1^[2] + 1")
     (True, True, False, False)
+    >>> is_notation("x_1^(2)"), is_notation("z_1^[1](2)"), is_notation("x^(i)")
+    (True, True, True)
     """
     match = _TOKEN.fullmatch(str(label))
-    return match is not None and bool(match.group("sub") or match.group("layer"))
+    return match is not None and _marked(match)
+
+
+def _marked(match: re.Match) -> bool:
+    """The token has an index, a layer or an example (a bare ``x`` is the user's letter, not the notes')."""
+    return bool(match.group("sub") or match.group("layer") or match.group("alone"))
 
 
 def symbol(label: str, style: str = "text") -> str:
@@ -96,7 +179,7 @@ def symbol(label: str, style: str = "text") -> str:
     escape = _ESCAPE[style]
     out, start = [], 0
     for match in _TOKEN.finditer(text):
-        if not (match.group("sub") or match.group("layer")) and match.group("sym") not in _UNICODE_SYMBOL:
+        if not _marked(match) and match.group("sym") not in _UNICODE_SYMBOL:
             continue  # a bare letter ("a", "x") is left as the user wrote it; a bare "yhat" is ŷ
         if match.start() > start:
             out.append(escape(text[start:match.start()]))
@@ -110,22 +193,24 @@ def symbol(label: str, style: str = "text") -> str:
 
 
 def _token(match: re.Match, style: str) -> str:
-    sym, sub, layer = match.group("sym"), match.group("sub"), match.group("layer")
+    sym, sub = match.group("sym"), match.group("sub")
     if sub is not None and sub.startswith("{"):
         sub = sub[1:-1]
+    layer, example = match.group("layer"), match.group("example") or match.group("alone")
+    sup = ("" if layer is None else f"[{layer}]") + ("" if example is None else f"({example})")  # [l](i), note 001
     if style == "latex":
         out = _LATEX_SYMBOL.get(sym, sym)
         out += "" if sub is None else "_{" + sub + "}"
-        return out + ("" if layer is None else "^{[" + layer + "]}")
+        return out + ("" if not sup else "^{" + sup + "}")
     if style == "text":
         out = _UNICODE_SYMBOL.get(sym, sym)
         if sub is not None:
             out += sub.translate(_SUBSCRIPT) if set(sub) <= _SUBSCRIPTABLE else "_{" + sub + "}"
-        return out + ("" if layer is None else "^[" + layer + "]")
+        return out + ("" if not sup else "^" + sup)  # x₁^(2), z₁^[1](2): ⁽²⁾ is a slot mark (named.slot_mark)
     tag_sub, tag_sup = ("SUB", "SUP") if style == "dot_html" else ("sub", "sup")
     out = _UNICODE_SYMBOL.get(sym, sym)
     out += "" if sub is None else f"<{tag_sub}>{sub}</{tag_sub}>"
-    return out + ("" if layer is None else f"<{tag_sup}>[{layer}]</{tag_sup}>")
+    return out + ("" if not sup else f"<{tag_sup}>{sup}</{tag_sup}>")
 
 
 def network_caption(style: str = "text") -> str:
