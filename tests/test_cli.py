@@ -39,6 +39,23 @@ def test_explain_markdown_and_html_to_a_file(capsys, tmp_path):
     assert page.count('<section class="frame"') == 5 and "Backpropagation through tanh(w*x + b)" in page
 
 
+@pytest.mark.parametrize(("name", "starts"), [("walk.html", "<!DOCTYPE html>"), ("walk.HTM", "<!DOCTYPE html>"),
+                                             ("steps.md", "**Forward pass**"), ("steps.txt", "Forward pass"),
+                                             ("steps.out", "Forward pass")])
+def test_explain_without_format_writes_what_the_file_name_says(capsys, tmp_path, name, starts):
+    code, _, err = run(capsys, "explain", *NEURON, "-o", str(tmp_path / name))
+    assert code == 0 and "wrote" in err
+    assert (tmp_path / name).read_text(encoding="utf-8").startswith(starts)
+
+
+def test_explain_refuses_a_format_its_file_name_contradicts_and_writes_nothing(capsys, tmp_path):
+    code, out, err = run(capsys, "explain", *NEURON, "--format", "md", "-o", str(tmp_path / "walk.html"))
+    assert code == 2 and out == "" and not (tmp_path / "walk.html").exists()
+    assert "is named for html output but --format is md" in err and len(err.splitlines()) == 1
+    code, _, _ = run(capsys, "explain", *NEURON, "--format", "html", "-o", str(tmp_path / "walk.page"))
+    assert code == 0 and (tmp_path / "walk.page").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
 def test_explain_precision(capsys):
     code, out, _ = run(capsys, "explain", "x*x", "x=3.14159265", "--precision", "8")
     assert code == 0 and "9.8696044" in out

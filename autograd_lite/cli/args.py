@@ -117,6 +117,24 @@ def number_between(low: float, high: float) -> Callable[[str], float]:
     return parse
 
 
+class UsageError(Exception):
+    """A problem with what the user typed: exit code 2."""
+
+
+def output_format(given: str | None, output: str | None, by_suffix: dict[str, str], default: str = "text") -> str:
+    """The format to write: ``given`` (``--format``), else the one ``output``'s suffix names, else ``default``.
+    A ``given`` format that a known suffix contradicts is a UsageError (an HTML page in ``notes.md``).
+
+    >>> output_format(None, "walk.html", {".html": "html", ".md": "md"}), output_format("md", None, {})
+    ('html', 'md')
+    """
+    implied = by_suffix.get(Path(output).suffix.lower()) if output is not None else None
+    if given is not None and implied is not None and implied != given:
+        raise UsageError(f"-o {shorten(output, PATH_ECHO)} is named for {implied} output but --format is {given}: "
+                         f"drop --format, or give the file a name for {given}")
+    return given or implied or default
+
+
 def output_path(text: str) -> str:
     """An argparse ``type`` for a file to write: refuses an empty name and one no file can have."""
     if not text.strip():

@@ -44,9 +44,11 @@ from .args import (
     ECHO,
     PATH_ECHO,
     SPECIAL,
+    UsageError,
     check_output,
     name_some,
     number_between,
+    output_format,
     output_path,
     say,
     shorten,
@@ -58,6 +60,7 @@ from .args import (
 from .expr import FUNCTIONS, ExpressionError, parse_assignments, parse_expression
 
 PROG = "autograd-lite"
+EXPLAIN_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".txt": "text"}
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 PLUGINS = "autograd_lite.commands"  # the entry-point group through which other packages add commands
 MAX_ARGUMENTS = 1000  # on one command line: 400 NAME=VALUE and options to spare (argparse slows as the square)
@@ -72,10 +75,6 @@ EXPRESSION_HELP = (
 )
 EPILOG = ("exit codes: 0 success, 1 the computation or writing failed, 2 usage error "
           "(bad option, refused expression, bad NAME=VALUE, a number out of bounds), 130 interrupted (Ctrl-C)")
-
-
-class UsageError(Exception):
-    """A problem with what the user typed: exit code 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -239,8 +238,9 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("explain", help="the chain rule for a formula, step by step", epilog=EPILOG,
                             description="Print the forward pass and every chain-rule step of backpropagation.")
     formula_arguments(p)
-    p.add_argument("--format", choices=("text", "md", "html"), default="text",
-                   help="text for the terminal, md (Markdown with LaTeX), html (a walkthrough page)")
+    p.add_argument("--format", choices=("text", "md", "html"),
+                   help="text for the terminal, md (Markdown with LaTeX), html (a walkthrough page); default: "
+                        "from -o's name (.html, .md, .txt), else text")
     p.add_argument("-o", "--output", metavar="FILE", type=output_path, help="write to FILE instead of standard output")
     p.add_argument("--precision", **precision)
     p.add_argument("--constants", action="store_true", help="give the formula's numbers steps of their own")
@@ -322,6 +322,7 @@ def formula_graph(expression: str, values: dict[str, float]) -> tuple[Value, dic
 def _explain(args: argparse.Namespace) -> int:
     if args.output is not None:
         check_output(args.output, "-o", pipe_ok=True)  # write_output opens a pipe without waiting
+    args.format = output_format(args.format, args.output, EXPLAIN_FORMATS)
     root, _ = formula(args)
     e = explain(root, constants=args.constants)
     if args.format == "html":
