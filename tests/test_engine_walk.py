@@ -236,6 +236,10 @@ def test_matvec_makes_the_nodes_dot_makes_row_by_row_and_refuses_the_same_way():
         ag.matvec([W[0], [None, Value(1.0)]], x)
     with pytest.raises(ValueError, match="got 3 weights but 2 inputs"):
         ag.matvec([W[0], [*W[1], Value(1.0)]], x)
+    with pytest.raises(ValueError, match=r"dot \(inputs\): item 1: operand must be a finite number, got nan"):
+        dot(W[0], [1.0, float("nan")])
+    with pytest.raises(ValueError, match=r"dot \(weights\): item 0: .*too large for a float"):
+        dot([10**400, 1], x)
     assert ag.matvec([[]], [])[0].data == 0.0  # an empty row is dot([], []): 0
 
 

@@ -305,3 +305,23 @@ def test_held_parameters_also_drive_a_tape_without_layers_and_its_error_path():
             tape.value_and_grad(x)
         held.vector[:] = [1.0, 1.0]
     assert (a.data, b.data) == (1.0, 1.0)
+
+
+def test_a_held_vector_can_be_replaced_by_one_of_its_shape_and_nothing_else():
+    model, params = mlp([2, 3, 1], "tanh", seed=4)
+    fn = max_margin(model, params, 2)
+    tape = ag.compile(fn, [0.0, 0.0, 1.0], parameters=params)
+    batch = data(2, 9, seed=5)
+    with tape.hold_parameters() as held:
+        start = held.vector.copy()
+        loss, grads = tape.value_and_grad(*batch)
+        held.vector = held.vector - 0.5 * grads  # rebinding works as well as held.vector -= ...
+        moved = held.vector.copy()
+        assert tape.value_and_grad(*batch)[0] < loss
+        for bad in (np.zeros(len(params) + 1), 0.5, np.zeros((len(params), 1)), np.array(["a"] * len(params))):
+            with pytest.raises(ValueError, match=rf"held.vector must be {len(params)} real numbers"):
+                held.vector = bad
+        np.testing.assert_array_equal(held.vector, moved)  # a refused vector changed nothing
+        held.vector = [int(v) for v in start * 0]  # ints are numbers: made floats
+        assert held.vector.dtype == np.float64
+    assert [p.data for p in params] == [0.0] * len(params)

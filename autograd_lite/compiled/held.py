@@ -46,10 +46,25 @@ class HeldParameters:
         self._owner = owner
         self._parameters = list(parameters)
         self._written = [p.data for p in self._parameters]  # what the Values held when last read or synced
-        self.vector = np.array(self._written, dtype=float)
-        if not np.isfinite(self.vector).all():
+        self._vector = np.array(self._written, dtype=float)
+        if not np.isfinite(self._vector).all():
             bad = next(p for p in self._parameters if not np.isfinite(p.data))
             raise ValueError(f"hold_parameters: parameter {_name(bad)} is {bad.data}, not a finite number")
+
+    @property
+    def vector(self) -> np.ndarray:
+        """The parameters, in ``tape.parameters`` order: update it in place (``held.vector -= lr * grads``)
+        or give it a new vector of the same shape (``held.vector = held.vector - lr * grads``)."""
+        return self._vector
+
+    @vector.setter
+    def vector(self, value: Any) -> None:
+        n = len(self._parameters)
+        array = np.asarray(value)
+        if array.shape != (n,) or array.dtype.kind not in "fiu":
+            raise ValueError(f"held.vector must be {n} real numbers, shape ({n},); got shape {array.shape} of "
+                             f"{array.dtype} (update it in place: held.vector -= ...)")
+        self._vector = array if array.dtype == np.float64 else array.astype(np.float64)
 
     @property
     def active(self) -> bool:

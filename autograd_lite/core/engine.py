@@ -374,7 +374,10 @@ def as_values(items: Iterable[Operand], what: str) -> tuple[Value, ...]:
         return cast("tuple[Value, ...]", items)  # every item is a Value: checked just above
     out = []
     for i, item in enumerate(items):
-        v = _operand(item)
+        try:
+            v = _operand(item)
+        except ValueError as error:  # a number that is not finite, or too large for a float: say where it was
+            raise ValueError(f"{what}: item {i}: {error}") from None
         if v is None:
             raise TypeError(f"{what}: item {i} must be a Value or a real number, got {type(item).__name__}")
         out.append(v)
