@@ -123,6 +123,7 @@ def distinct_names(shown: list[str]) -> list[str]:
             per_example[base] = pieces
     reserved = {str(k).join(pieces) for base, pieces in per_example.items() for k in range(1, counts[base] + 1)}
     seen: Counter[str] = Counter()
+    last_suffix: dict[str, int] = {}  # per label, the last " (k)" given: each search starts there (linear time)
     taken: set[str] = set()
     out = []
     for base in shown:
@@ -131,10 +132,11 @@ def distinct_names(shown: list[str]) -> list[str]:
         if pieces is not None:
             seen[base] += 1
             name = str(seen[base]).join(pieces)
-        k = 1
+        k = last_suffix.get(base, 1)
         while name in taken or (pieces is None and name in reserved):  # a suffix never takes an example's name
             k += 1
             name = f"{base} ({k})"
+        last_suffix[base] = k
         taken.add(name)
         out.append(name)
     return out
