@@ -23,7 +23,7 @@ from .compiled import array_math
 from .compiled.tape import Tape, TraceError
 from .compiled.tape import compile as compile  # noqa: A004 - as torch.compile; not in __all__
 from .core import scalar_math
-from .core.backprop import grad
+from .core.backprop import collector_paused, grad
 from .core.custom_ops import define_op
 from .core.engine import Value
 from .core.grad_mode import enable_grad, is_grad_enabled, no_grad
@@ -49,6 +49,7 @@ __all__ = [
     "Question",
     "Quiz",
     "check",
+    "collector_paused",
     "quiz",
     "OPS",
     "Op",

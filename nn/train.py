@@ -96,12 +96,15 @@ def train_step(model: Callable, inputs: Sequence[list[float]], targets: Any, los
     >>> loss, out = train_step(m, [[1.0]], [0.0], nn.mse_loss, opt); out.shape
     (1,)
     """
-    optimizer.zero_grad()
-    outputs = [model(x) for x in inputs]
-    loss = loss_fn(outputs, targets)
-    loss.backward()
-    optimizer.step()
-    return loss.data, _data(outputs)
+    with ag.collector_paused():  # the step's graph has no cycles and is freed below, before the collector is back
+        optimizer.zero_grad()
+        outputs = [model(x) for x in inputs]
+        loss = loss_fn(outputs, targets)
+        loss.backward()
+        optimizer.step()
+        result = loss.data, _data(outputs)
+        del outputs, loss  # so the collector never traverses this graph: it finds nothing, it is all refcounted
+    return result
 
 
 def _data(outputs: list) -> np.ndarray:

@@ -96,6 +96,8 @@ def collector_paused() -> Iterator[None]:
     The walk over a big graph allocates many small objects, and each allocation burst starts
     collections that traverse every live Value; a graph has no reference cycles (a Value holds no
     closure and no link to its users), so there is nothing for the collector to find meanwhile.
+    ``backward`` and ``grad`` use it; so does ``nn.fit`` around each eager step (forward, backward,
+    update, and the graph freed before the block ends), and so may a training loop of your own.
 
     >>> import gc; was = gc.isenabled()
     >>> with collector_paused(): gc.isenabled()
