@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -63,3 +65,14 @@ def browser(tmp_path_factory):
 def console_errors(driver) -> list[str]:
     """The SEVERE messages the page in ``driver`` logged since the last call (each call empties the log)."""
     return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+@contextmanager
+def window(driver, width: int, height: int = 720, mobile: bool = False) -> Iterator[Any]:
+    """The session's browser at ``width`` x ``height`` (desktop scroll bars unless ``mobile``), put back after."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+    try:
+        yield driver
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

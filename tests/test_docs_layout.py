@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import console_errors
+from conftest import console_errors, window
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -135,9 +135,7 @@ return {
 def measure(browser, page: Path, width: int, height: int) -> dict:
     """The page at ``width`` x ``height``: its column, its frames and, inside each frame, scrollWidth and
     clientWidth of the frame's document (a frame scrolls sideways when the first is larger)."""
-    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
-    try:
+    with window(browser, width, height, mobile=width < 600):
         browser.get(page.as_uri())
         facts = browser.execute_script(MEASURE)
         for frame, element in zip(facts["frames"], browser.find_elements("css selector", ".md-content iframe")):
@@ -146,8 +144,6 @@ def measure(browser, page: Path, width: int, height: int) -> dict:
                 "const e = document.scrollingElement; return [e.scrollWidth, e.clientWidth]")
             browser.switch_to.default_content()
         return facts
-    finally:
-        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 def test_at_1280x720_every_embedded_page_fits_its_frame(browser, small_site):

@@ -3,14 +3,11 @@ scrolls sideways and play, pause, step, scrub and the keys still work; at 1280x7
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 
-import nn
 from nn.player import inline_player, write_player
-from tests.conftest import console_errors
-from tests.test_player_page import epoch, press, wait_for
+from tests.conftest import console_errors, window
+from tests.test_player_page import epoch, moons_history, press, wait_for
 
 # every control of the page, and what it is
 CONTROLS = ["first", "prev", "play", "next", "last", "slider", "speed"]
@@ -39,23 +36,10 @@ def js(driver, script, *args):
 SIDEWAYS = "const e = document.documentElement; return [e.scrollWidth, e.clientWidth]"
 
 
-@contextmanager
-def window(driver, width: int, height: int = 720, mobile: bool = False):
-    """The session's browser at ``width`` x ``height`` (desktop scroll bars unless ``mobile``), put back after."""
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
-    try:
-        yield driver
-    finally:
-        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    X, y = nn.datasets.make_moons(60, noise=0.1, seed=0)
-    model = nn.MLP(2, [6, 5, 1], seed=0)
-    history = nn.fit(model, X, y, loss="bce_with_logits", optimizer=nn.Adam(model.parameters(), lr=0.05), epochs=24,
-                     batch_size=16, seed=0, progress=False, compiled=True, record=nn.Recorder(max_snapshots=13))
+    history = moons_history()
     folder = tmp_path_factory.mktemp("narrow")
     (folder / "notebook.html").write_text("<!DOCTYPE html><html><head><link rel='icon' href='data:,'></head><body>"
                                           + inline_player(history) + "</body></html>", encoding="utf-8")

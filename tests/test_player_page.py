@@ -21,12 +21,17 @@ def wait_for(condition, timeout=5.0):
     raise AssertionError("the page did not get there in time")
 
 
-@pytest.fixture(scope="module")
-def moons_page(tmp_path_factory):
+def moons_history() -> nn.History:
+    """A recorded 24-epoch run on 60 moons points (13 snapshots): the player the page tests drive."""
     X, y = nn.datasets.make_moons(60, noise=0.1, seed=0)
     model = nn.MLP(2, [6, 5, 1], seed=0)
-    history = nn.fit(model, X, y, loss="bce_with_logits", optimizer=nn.Adam(model.parameters(), lr=0.05), epochs=24,
-                     batch_size=16, seed=0, progress=False, compiled=True, record=nn.Recorder(max_snapshots=13))
+    return nn.fit(model, X, y, loss="bce_with_logits", optimizer=nn.Adam(model.parameters(), lr=0.05), epochs=24,
+                  batch_size=16, seed=0, progress=False, compiled=True, record=nn.Recorder(max_snapshots=13))
+
+
+@pytest.fixture(scope="module")
+def moons_page(tmp_path_factory):
+    history = moons_history()
     path = write_player(history, tmp_path_factory.mktemp("player") / "train.html")
     return path, history
 

@@ -3,10 +3,9 @@ sideways, and typing, Enter, Shift+Enter, Ctrl+Enter and the buttons still work;
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from conftest import console_errors
+from conftest import console_errors, window
+from test_quiz import open_page, state
 
 from autograd_lite import Blank, Question, Quiz, quiz
 
@@ -39,27 +38,6 @@ return [...document.querySelectorAll('main *, header *')].filter((e) => e.offset
 LONG = ("W^[1] = [[0.688844, 0.515909, -0.158857], [-0.482166, 0.0225494, -0.190132], [0.567597, -0.393375, "
         "-0.0468061]] (3 x 3: row k, column j holds w_jk^[1])")
 
-
-@contextmanager
-def window(driver, width: int, height: int = 720, mobile: bool = False):
-    """The session's browser at ``width`` x ``height`` (desktop scroll bars unless ``mobile``), put back after."""
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
-    try:
-        yield driver
-    finally:
-        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-
-
-def open_page(browser, path, q):
-    path.write_text(q.to_html(), encoding="utf-8")
-    browser.get(path.as_uri())
-    return browser.find_elements(By.CSS_SELECTOR, ".blank")
-
-
-def state(blank):
-    classes = set(blank.get_attribute("class").split())
-    return next((c for c in ("right", "wrong", "invalid", "revealed") if c in classes), "")
 
 
 def visible(browser, element) -> bool:
