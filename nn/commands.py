@@ -17,15 +17,14 @@ import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from autograd_lite.cli import (
     EPILOG,
     EXIT_OK,
-    PATH_ECHO,
     UsageError,
     check_output,
+    check_suffix,
     output_path,
     say,
     shorten,
@@ -122,14 +121,12 @@ def _train(args: argparse.Namespace) -> int:
     if args.activation not in ACTIVATIONS:
         raise UsageError(f"--activation must be one of {', '.join(ACTIVATIONS)}, got '{shorten(args.activation)}'")
     if args.plot is not None:
-        if Path(args.plot).suffix.lower() not in (".png", ".svg", ".pdf", ".jpg"):
-            raise UsageError(f"--plot {shorten(args.plot, PATH_ECHO)}: use a name ending in .png, .svg, .pdf or .jpg")
+        check_suffix(args.plot, "--plot", (".png", ".svg", ".pdf", ".jpg"))
         check_output(args.plot, "--plot")  # before training, not after it
         if importlib.util.find_spec("matplotlib") is None:
             raise RuntimeError("--plot needs matplotlib: pip install matplotlib (or autograd-lite[plot])")
     if args.player is not None:
-        if Path(args.player).suffix.lower() not in (".html", ".htm"):
-            raise UsageError(f"--player {shorten(args.player, PATH_ECHO)}: use a name ending in .html")
+        check_suffix(args.player, "--player", (".html", ".htm"))
         check_output(args.player, "--player")  # before training, not after it
     X, y = spec.make(samples, args.seed)
     loss = "bce_with_logits" if spec.classes == 2 else "cross_entropy"

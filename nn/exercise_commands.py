@@ -37,6 +37,7 @@ from autograd_lite.cli import (
     UsageError,
     name_some,
     number_between,
+    os_message,
     output_path,
     say,
     shorten,
@@ -216,14 +217,7 @@ def _grade(args: argparse.Namespace) -> int:
     try:
         return _grade_answers(args)
     except OSError as error:  # nothing graded: exit 2, not 1 (1 means some answers are wrong)
-        raise UsageError(_file_problem(error)) from None
-
-
-def _file_problem(error: OSError) -> str:
-    """An OSError as one line naming the file: 'answers.json: Permission denied' (ours are worded already)."""
-    if error.strerror and isinstance(error.filename, (str, bytes, os.PathLike)):
-        return f"{shorten(os.fsdecode(error.filename), PATH_ECHO)}: {error.strerror}"
-    return str(error.strerror or error)
+        raise UsageError(os_message(error)) from None
 
 
 def _grade_answers(args: argparse.Namespace) -> int:

@@ -321,3 +321,21 @@ def test_a_model_called_on_two_examples_is_drawn_and_explained_in_the_notes_nota
     assert "w<SUB>11</SUB><SUP>[1]</SUP><" in source and " (2)" not in source  # weights are shared: no index
     x, y = Value(2.0, label="x"), Value(5.0, label="x")  # the user's own same-named nodes keep the suffix
     assert "x (2)" in explain(x * y).to_text()
+
+
+def test_repeated_labels_that_are_not_a_batch_keep_the_plain_suffix():
+    """Two neurons reading the same input, or two layers chained on one input, repeat a label once per neuron or
+    layer, not per example: the inputs x_j were made once, so there is no batch and no x^(i) in the names."""
+    import nn
+    from autograd_lite import Value, explain
+
+    first, second = nn.Neuron(2, seed=0), nn.Neuron(2, seed=1)
+    x = [Value(1.0, label="x_1"), Value(2.0, label="x_2")]  # the same input nodes for both
+    text = explain(first(x) + second(x)).to_text()
+    assert "^(" not in text and "(2)" in text  # the second neuron's Σ and z get " (2)", no example index
+    layer1, layer2 = nn.Layer(2, 2, seed=0), nn.Layer(2, 1, seed=1)
+    text = explain(layer2(layer1(x))).to_text()
+    assert "^(" not in text and "](" not in text
+    assert distinct_names(["x_1", "x_2", "z_1", "z_1", "x_1"]) == ["x_1^(1)", "x_2", "z_1^(1)", "z_1^(2)",
+                                                                    "x_1^(2)"]  # x_1 twice: 2 examples
+    assert distinct_names(["x_1", "z_1", "z_1", "z_1"]) == ["x_1", "z_1", "z_1 (2)", "z_1 (3)"]

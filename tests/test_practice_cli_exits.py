@@ -275,7 +275,7 @@ def test_quiz_refuses_a_name_that_is_not_a_page_and_writes_nothing(capsys, tmp_p
     code, out, err = run(capsys, *NEURON, "-o", str(tmp_path / name))
     assert (code, out) == (2, "")
     assert err == (f"autograd-lite quiz: error: -o {tmp_path / name}: the quiz is an HTML page; use a name ending "
-                   "in .html (or no -o: the page goes to standard output)\n")
+                   "in .html or .htm (or no -o: the page goes to standard output)\n")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -1,5 +1,5 @@
 """An elementwise step's backward writes (rather than adds) each gradient target nothing has added to before it in
-the call (``layer_replay._fresh_targets``): a product's partial times g, add's g itself, a uniform operand summed
+the call (``layer_replay._fresh_rows``): a product's partial times g, add's g itself, a uniform operand summed
 over the batch. The second operand of ``x * x`` reads the rows the first wrote, so it adds. With the gradient
 buffers poisoned with NaN before a lowered call, every loss still gives the eager engine's numbers exactly."""
 
@@ -27,7 +27,7 @@ LOSSES = {
 
 
 def _fresh_targets(tape):
-    return layer_replay._fresh_targets(tape._plan.steps, tape._workspace.seed)
+    return layer_replay._fresh_rows(tape._plan.steps, tape._workspace.seed)[1]
 
 
 @pytest.mark.parametrize("name", LOSSES)

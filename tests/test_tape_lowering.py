@@ -321,6 +321,8 @@ def test_a_held_vector_can_be_replaced_by_one_of_its_shape_and_nothing_else():
         for bad in (np.zeros(len(params) + 1), 0.5, np.zeros((len(params), 1)), np.array(["a"] * len(params))):
             with pytest.raises(ValueError, match=rf"held.vector must be {len(params)} real numbers"):
                 held.vector = bad
+        with pytest.raises(ValueError, match="held.vector must be finite numbers; got nan at position 2"):
+            held.vector = np.where(np.arange(len(params)) == 2, np.nan, moved)
         np.testing.assert_array_equal(held.vector, moved)  # a refused vector changed nothing
         held.vector = [int(v) for v in start * 0]  # ints are numbers: made floats
         assert held.vector.dtype == np.float64

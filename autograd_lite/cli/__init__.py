@@ -13,8 +13,10 @@ from ..teaching.check import NUMBER_HELP, parse_number
 from .args import (
     PATH_ECHO,
     check_output,
+    check_suffix,
     name_some,
     number_between,
+    os_message,
     output_path,
     positive_int,
     say,
@@ -26,5 +28,6 @@ from .args import (
 from .commands import EPILOG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, main
 
 __all__ = ["EPILOG", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "NUMBER_HELP", "PATH_ECHO",
-           "UsageError", "check_output", "main", "name_some", "number_between", "output_path", "parse_number",
-           "positive_int", "say", "shorten", "stream_open", "whole_number", "write_output"]
+           "UsageError", "check_output", "check_suffix", "main", "name_some", "number_between", "os_message",
+           "output_path", "parse_number", "positive_int", "say", "shorten", "stream_open", "whole_number",
+           "write_output"]

@@ -135,6 +135,30 @@ def output_format(given: str | None, output: str | None, by_suffix: dict[str, st
     return given or implied or default
 
 
+def check_suffix(path: str, option: str, suffixes: tuple[str, ...], why: str = "", after: str = "") -> None:
+    """A UsageError unless ``path`` ends in one of ``suffixes`` (any case), naming the option and the choices.
+
+    >>> check_suffix("quiz.txt", "-o", (".html", ".htm"), "the quiz is an HTML page; ")
+    Traceback (most recent call last):
+    ...
+    autograd_lite.cli.args.UsageError: -o quiz.txt: the quiz is an HTML page; use a name ending in .html or .htm
+    """
+    if Path(path).suffix.lower() not in suffixes:
+        listed = f"{', '.join(suffixes[:-1])} or {suffixes[-1]}" if len(suffixes) > 1 else suffixes[0]
+        raise UsageError(f"{option} {shorten(path, PATH_ECHO)}: {why}use a name ending in {listed}{after}")
+
+
+def os_message(error: OSError) -> str:
+    """An OSError as one line naming the file: 'answers.json: Permission denied' (ours are worded already).
+
+    >>> os_message(PermissionError(13, "Permission denied", "answers.json"))
+    'answers.json: Permission denied'
+    """
+    if error.strerror and isinstance(error.filename, (str, bytes, os.PathLike)):  # not a descriptor's number
+        return f"{shorten(os.fsdecode(error.filename), PATH_ECHO)}: {error.strerror}"
+    return str(error.strerror or error)
+
+
 def output_path(text: str) -> str:
     """An argparse ``type`` for a file to write: refuses an empty name and one no file can have."""
     if not text.strip():

@@ -46,8 +46,10 @@ from .args import (
     SPECIAL,
     UsageError,
     check_output,
+    check_suffix,
     name_some,
     number_between,
+    os_message,
     output_format,
     output_path,
     say,
@@ -165,7 +167,7 @@ def _run(args: argparse.Namespace, name: str) -> int:
         say(f"{name}: error: {error}")
         return EXIT_USAGE
     except OSError as error:
-        say(f"{name}: error: {_os_message(error)}")
+        say(f"{name}: error: {os_message(error)}")
         return EXIT_FAILED
     except MemoryError:
         say(f"{name}: error: not enough memory")
@@ -180,12 +182,6 @@ def _exit_code(code: object, name: str) -> int:
         return code or EXIT_OK
     say(f"{name}: error: {code}")
     return EXIT_FAILED
-
-
-def _os_message(error: OSError) -> str:
-    if error.strerror and isinstance(error.filename, (str, bytes, os.PathLike)):  # not a descriptor's number
-        return f"{shorten(os.fsdecode(error.filename), PATH_ECHO)}: {error.strerror}"
-    return str(error.strerror or error)
 
 
 def _hold_closed_descriptors() -> None:
@@ -337,9 +333,7 @@ def _explain(args: argparse.Namespace) -> int:
 def _draw(args: argparse.Namespace) -> int:
     source = None
     if args.output is not None:
-        if Path(args.output).suffix.lower() not in (".svg", ".png", ".pdf", ".jpg", ".gif", ".dot", ".gv"):
-            raise UsageError(f"-o {shorten(args.output, PATH_ECHO)}: use a name ending in "
-                             ".svg, .png, .pdf, .jpg, .gif, .dot or .gv")
+        check_suffix(args.output, "-o", (".svg", ".png", ".pdf", ".jpg", ".gif", ".dot", ".gv"))
         source = _source_beside(check_output(args.output, "-o"), args.force)
     root, leaves = formula(args)
     if args.highlight is not None and args.highlight not in leaves:

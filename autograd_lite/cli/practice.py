@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from ..core.engine import Value
 from ..teaching.check import ABS_TOL, MAX_TOL, NUMBER_HELP, TOL, CheckResult, check_gradients, parse_number
 from ..teaching.quiz import Quiz, QuizSizeError, backward_quiz
 from .args import (
-    PATH_ECHO,
     check_output,
+    check_suffix,
     name_some,
     number_between,
     output_path,
@@ -192,9 +191,8 @@ def _check(args: argparse.Namespace) -> int:
 
 def _quiz(args: argparse.Namespace) -> int:
     if args.output is not None:
-        if Path(args.output).suffix.lower() not in PAGE_SUFFIXES:  # the page has no text form to write by suffix
-            raise UsageError(f"-o {shorten(args.output, PATH_ECHO)}: the quiz is an HTML page; use a name ending "
-                             "in .html (or no -o: the page goes to standard output)")
+        check_suffix(args.output, "-o", PAGE_SUFFIXES, "the quiz is an HTML page; ",
+                     " (or no -o: the page goes to standard output)")
         check_output(args.output, "-o", pipe_ok=True)
     root, _ = formula(args)
     try:

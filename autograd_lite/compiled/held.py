@@ -59,11 +59,16 @@ class HeldParameters:
 
     @vector.setter
     def vector(self, value: Any) -> None:
+        if value is self._vector:  # held.vector -= ...: updated in place, nothing to check (a step's hot path)
+            return
         n = len(self._parameters)
         array = np.asarray(value)
         if array.shape != (n,) or array.dtype.kind not in "fiu":
             raise ValueError(f"held.vector must be {n} real numbers, shape ({n},); got shape {array.shape} of "
                              f"{array.dtype} (update it in place: held.vector -= ...)")
+        if not np.isfinite(array).all():
+            raise ValueError(f"held.vector must be finite numbers; got {array[~np.isfinite(array)][0]} at position "
+                             f"{int(np.flatnonzero(~np.isfinite(array))[0])}")
         self._vector = array if array.dtype == np.float64 else array.astype(np.float64)
 
     @property

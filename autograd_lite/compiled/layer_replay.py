@@ -48,8 +48,7 @@ class Batch:
         self.out_row = (self.V if in_batch else ws.U)[row]  # the seeded output, and its gradient row
         self.seed_row = (self.GV if in_batch else ws.GU)[row]
         forward_ops, backward_ops = [], []
-        fresh = _fresh_gradients(plan.steps, ws.seed)
-        fresh_targets = _fresh_targets(plan.steps, ws.seed)
+        fresh, fresh_targets = _fresh_rows(plan.steps, ws.seed)
         self.written: list[slice] = []  # rows of GV a layer's backward writes (not adds) before anything reads them
         for step in plan.steps:
             if isinstance(step, Layer):
@@ -85,7 +84,7 @@ class Workspace:
         self.GU = np.empty_like(self.U)
         U, GU = self.U.reshape(-1), self.GU.reshape(-1)
         self.U_flat, self.GU_flat = U, GU
-        self.params, self.grads = U[:n_params], GU[:n_params]  # the parameters' rows (the first ones), flat
+        self.grads = GU[:n_params]  # the parameters' gradient rows (the first ones), flat
         self.W = [layer.W.view(U) if layer.W.strides else None for layer in plan.layers]
         self.GW = [layer.W.view(GU) if layer.W.strides else None for layer in plan.layers]
         self.b = [layer.b.view(U) if layer.b is not None and layer.b.strides else None for layer in plan.layers]
@@ -135,7 +134,7 @@ def _augmented_layer_ops(layer: Layer, ws: Workspace, bufs: Batch, Wb: np.ndarra
                          fresh: tuple[bool, bool] = (False, False)) -> tuple[Callable, Callable | None]:
     """A layer with its bias as one more column of W: z = [W b] [a; 1] (notes 004's z = W a + b in one product);
     [a; 1] is a view of V when a ones row follows A there (a lowered layer's outputs), else copied per call.
-    ``fresh``: [dW db] / dA are still zero when this backward runs (``_fresh_gradients``): written, not added."""
+    ``fresh``: [dW db] / dA are still zero when this backward runs (``_fresh_rows``): written, not added."""
     V, GV, n, act, act_param = bufs.V, bufs.GV, layer.n, layer.act, layer.act_param
     a_slice = layer.a if isinstance(layer.a, slice) and layer.a.stop in bufs.ones else None
     in_place = a_slice is not None
@@ -250,22 +249,12 @@ def _layer_ops(layer: Layer, ws: Workspace, bufs: Batch,
     return fwd, bwd
 
 
-def _fresh_gradients(steps: list[Group | Layer], seed: tuple[bool, int] | None) -> dict[int, tuple[bool, bool]]:
-    """For each layer (by index): are its [W b] rows of GU, and its A rows of GV, still zero (as the call fills
-    them) when its backward runs, i.e. written by no step whose backward runs before it nor by the seed?
-    Then the backward writes its products there instead of adding them (one numpy call less each)."""
-    return _fresh_rows(steps, seed)[0]
-
-
-def _fresh_targets(steps: list[Group | Layer], seed: tuple[bool, int] | None) -> dict[int, tuple[bool, ...]]:
-    """For each elementwise group (by ``id``): per gradient target (its operands with ``grad``, in order), is it
-    still zero when the group's backward runs (as ``_fresh_gradients``)? Then the backward writes it."""
-    return _fresh_rows(steps, seed)[1]
-
-
 def _fresh_rows(steps: list[Group | Layer], seed: tuple[bool, int] | None
                 ) -> tuple[dict[int, tuple[bool, bool]], dict[int, tuple[bool, ...]]]:
-    """``_fresh_gradients`` and ``_fresh_targets`` in one walk of the steps in backward order."""
+    """Which gradient rows are still zero (as the call fills them) when each backward runs: written by no step
+    whose backward runs before it, nor by the seed. There a backward writes instead of adding (one numpy call less).
+    Returns ``(layers, targets)``: per layer index, are its [W b] rows of GU and its A rows of GV fresh; per
+    elementwise group (by ``id``), is each gradient target (its operands with ``grad``, in order) fresh."""
     if seed is None:
         return {}, {}
     written: dict[bool, set[int]] = {True: set(), False: set()}  # rows of GV (True) / GU (False) written so far
@@ -308,7 +297,7 @@ def _elementwise(group: Group) -> bool:
 def _elementwise_ops(group: Group, ws: Workspace, bufs: Batch,
                      fresh: tuple[bool, ...] = ()) -> tuple[Callable, Callable | None]:
     """``run_forward`` / ``run_backward`` specialised to an elementwise group, over this batch's buffers.
-    ``fresh``: per gradient target, still zero when this backward runs (``_fresh_targets``): written, not added."""
+    ``fresh``: per gradient target, still zero when this backward runs (``_fresh_rows``): written, not added."""
     U, V, GV = ws.U, bufs.V, bufs.GV
     parts = [(V if o.batch else U)[o.block] for o in group.operands]
     xs = tuple(parts) if group.order is None else tuple(parts[i] for i in group.order)

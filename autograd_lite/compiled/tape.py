@@ -205,11 +205,7 @@ class Tape:
                                             seed=self._lowered_out[0], n_params=len(self.parameters))
                 self._workspace = ws
             bufs = ws.batch(B)
-            held = self._held
-            if held is not None and len(self._read) == len(ws.params):  # held: the vector is every number read
-                ws.params[...] = held.vector
-            else:
-                self._fill_read(ws.U)
+            self._fill_read(ws.U)
             V = bufs.V
             for i, a in enumerate(arrays):
                 V[i] = a

@@ -12,7 +12,7 @@ of every network (issue 12): when every operand is a Value it checks them and ga
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, cast
+from typing import Any
 
 from .engine import Operand, Value, as_values
 from .engine import make_node as _apply
@@ -39,9 +39,7 @@ def dot(ws: Iterable[Operand], xs: Iterable[Operand]) -> Value:
     >>> dot([Value(2.0), Value(3.0)], [1.0, -1.0]).data
     -1.0
     """
-    if not isinstance(ws, Iterable):
-        raise TypeError(f"dot: the weights must be an iterable of Values or numbers, got {type(ws).__name__}")
-    return matvec([ws], xs)[0]
+    return matvec((_operands(ws, "dot: the weights must be an iterable of Values or numbers"),), xs)[0]
 
 
 def matvec(rows: Iterable[Iterable[Operand]], xs: Iterable[Operand]) -> list[Value]:
@@ -53,32 +51,36 @@ def matvec(rows: Iterable[Iterable[Operand]], xs: Iterable[Operand]) -> list[Val
     >>> [v.data for v in matvec([[Value(1.0), Value(2.0)], [Value(-1.0), Value(0.5)]], [Value(3.0), Value(4.0)])]
     [11.0, -1.0]
     """
-    if not isinstance(xs, Iterable):
-        raise TypeError(f"dot: the inputs must be an iterable of Values or numbers, got {type(xs).__name__}")
-    xs = tuple(xs)
+    x: tuple[Any, ...] = _operands(xs, "dot: the inputs must be an iterable of Values or numbers")
     try:  # the common case, every operand a Value: checked and gathered in one pass
-        x_data = tuple(map(_data_of_value, xs))
+        x_data = tuple(map(_data_of_value, x))
     except TypeError:  # numbers become constants (once, for every row); anything else is refused by position
-        xs = as_values(xs, "dot (inputs)")
-        x_data = tuple(map(_data_of_value, xs))
-    if not isinstance(rows, Iterable):
-        raise TypeError(f"matvec: W must be an iterable of rows, got {type(rows).__name__}")
+        x = as_values(x, "dot (inputs)")
+        x_data = tuple(map(_data_of_value, x))
     out = []
-    for k, ws in enumerate(rows):
-        if not isinstance(ws, Iterable):
-            raise TypeError(f"matvec: row {k} of W must be an iterable of Values or numbers (W is a list of rows), "
-                            f"got {type(ws).__name__}")
-        ws = tuple(ws)
+    for k, ws in enumerate(_operands(rows, "matvec: W must be an iterable of rows")):
         try:
-            w_data = tuple(map(_data_of_value, ws)) if len(ws) == len(xs) else ()
+            w: tuple[Any, ...] = tuple(ws)
+        except TypeError:  # a flat row given for W: say so, not Python's bare "not iterable"
+            raise TypeError(f"matvec: row {k} of W must be an iterable of Values or numbers (W is a list of rows), "
+                            f"got {type(ws).__name__}") from None
+        try:
+            w_data = tuple(map(_data_of_value, w)) if len(w) == len(x) else ()
         except TypeError:
             w_data = ()
-        if w_data:
-            inputs = cast("tuple[Value, ...]", ws + xs)  # every one was read as a Value just above
-            out.append(_apply(_DOT, inputs, None, w_data + x_data))
+        if w_data:  # every one was read as a Value just above
+            out.append(_apply(_DOT, w + x, None, w_data + x_data))
         else:
-            out.append(_dot_of_operands(ws, xs))
+            out.append(_dot_of_operands(w, x))
     return out
+
+
+def _operands(items: Any, what: str) -> tuple[Any, ...]:
+    """``tuple(items)``, or a TypeError saying ``what`` (not Python's bare 'not iterable')."""
+    try:
+        return tuple(items)
+    except TypeError:
+        raise TypeError(f"{what}, got {type(items).__name__}") from None
 
 
 def _dot_of_operands(ws: tuple[Any, ...], xs: tuple[Any, ...]) -> Value:

@@ -106,19 +106,29 @@ def _example_pieces(label: str) -> list[str] | None:
     return [pieces[0]] + [")" + piece for piece in pieces[1:]] + [")" + label[start:]]
 
 
+def _is_input(label: str) -> bool:
+    """``label`` is an input of the notes, ``x_j`` (with an index, no layer, no example)."""
+    match = _TOKEN.fullmatch(label)
+    return (match is not None and match.group("sym") == "x" and bool(match.group("sub"))
+            and not (match.group("layer") or match.group("alone")))
+
+
 def distinct_names(shown: list[str]) -> list[str]:
-    """One display name per node, in order, told apart where nodes share a label. Same-labelled nodes a forward
-    pass makes per example (``x_1`` of each call of a model) are examples 1, 2, ... in the given order, written as
-    note 001 writes them (``x_1^(2)``); any other repeated label gets " (2)", " (3)" ... (so does a group one of
-    whose example names is already someone's label).
+    """One display name per node, in order, told apart where nodes share a label. A batch (the inputs ``x_j``
+    each made n > 1 times: a model called on n examples) names the nodes a forward pass makes per example, when
+    they too come n times, as examples 1 ... n in the given order, as note 001 writes them (``x_1^(2)``); any
+    other repeated label gets " (2)", " (3)" ... (so does a group one of whose example names is someone's label).
 
     >>> distinct_names(["w_11^[1]", "x_1", "z_1^[1]", "x_1", "z_1^[1]", "x", "x"])
     ['w_11^[1]', 'x_1^(1)', 'z_1^[1](1)', 'x_1^(2)', 'z_1^[1](2)', 'x', 'x (2)']
+    >>> distinct_names(["x_1", "z_1^[1]", "z_1^[1]"])   # one input: two layers' z_1, not two examples
+    ['x_1', 'z_1^[1]', 'z_1^[1] (2)']
     """
     counts = Counter(shown)
-    per_example = {}  # label -> where its example index goes, for the labels used more than once
+    examples = max((n for base, n in counts.items() if _is_input(base)), default=1)  # how many times x_j was made
+    per_example = {}  # label -> where its example index goes, for the labels made once per example
     for base, n in counts.items():
-        pieces = _example_pieces(base) if n > 1 else None
+        pieces = _example_pieces(base) if n == examples > 1 else None
         if pieces is not None and not any(str(k).join(pieces) in counts for k in range(1, n + 1)):
             per_example[base] = pieces
     reserved = {str(k).join(pieces) for base, pieces in per_example.items() for k in range(1, counts[base] + 1)}
