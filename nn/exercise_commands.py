@@ -37,7 +37,6 @@ from autograd_lite.cli import (
     UsageError,
     name_some,
     number_between,
-    os_message,
     output_path,
     say,
     shorten,
@@ -95,7 +94,7 @@ def add_grade(commands: Any) -> None:
     p.add_argument("--tol", type=number_between(0.0, 0.5), default=REL_TOL,
                    help=f"relative tolerance, 0 to 0.5 (default {REL_TOL:g}); an answer within {ABS_TOL:g} of "
                         "the right one is also right")
-    p.set_defaults(run=_grade)
+    p.set_defaults(run=_grade, verdict=True)  # nothing graded is exit 2, not 1 (some wrong)
 
 
 # --- exercises ----------------------------------------------------------------------------------------------
@@ -214,13 +213,6 @@ def set_of(folder: Path) -> ExerciseSet:
 
 # --- grade --------------------------------------------------------------------------------------------------
 def _grade(args: argparse.Namespace) -> int:
-    try:
-        return _grade_answers(args)
-    except OSError as error:  # nothing graded: exit 2, not 1 (1 means some answers are wrong)
-        raise UsageError(os_message(error)) from None
-
-
-def _grade_answers(args: argparse.Namespace) -> int:
     folder = Path(args.directory)
     if not folder.is_dir():
         raise UsageError(f"{shorten(folder, PATH_ECHO)} is not a directory (give the DIR exercises wrote)")

@@ -16,7 +16,6 @@ from .args import (
     check_suffix,
     name_some,
     number_between,
-    os_message,
     output_path,
     positive_int,
     say,
@@ -28,6 +27,6 @@ from .args import (
 from .commands import EPILOG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, main
 
 __all__ = ["EPILOG", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "NUMBER_HELP", "PATH_ECHO",
-           "UsageError", "check_output", "check_suffix", "main", "name_some", "number_between", "os_message",
+           "UsageError", "check_output", "check_suffix", "main", "name_some", "number_between",
            "output_path", "parse_number", "positive_int", "say", "shorten", "stream_open", "whole_number",
            "write_output"]

@@ -19,8 +19,10 @@ Other packages add commands through the entry-point group ``autograd_lite.comman
 entry names a function ``add(commands)`` that adds its subparser to ``commands`` (argparse's
 subparsers) with ``set_defaults(run=function)``; ``run(args)`` returns the exit code and may
 raise ``UsageError`` (exit 2) or ``OSError``, ``ValueError``, ``ArithmeticError``, ``RuntimeError``
-(exit 1). The helpers here are for them too: ``whole_number`` and ``output_path`` (argparse types with
-bounds), ``check_output`` (before any work), ``write_output``, ``say``, ``shorten``, ``name_some``.
+(exit 1). A command whose exit 1 is a verdict (``check``, ``grade``: an answer is wrong) sets
+``verdict=True`` too: then every failure is exit 2, "no verdict", as grep and diff do. The helpers
+here are for them too: ``whole_number`` and ``output_path`` (argparse types with bounds),
+``check_output`` and ``check_suffix`` (before any work), ``write_output``, ``say``, ``shorten``, ``name_some``.
 This is how ``nn`` adds ``train`` without ``autograd_lite`` importing ``nn``.
 """
 
@@ -161,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, name: str) -> int:
+    failed = EXIT_USAGE if getattr(args, "verdict", False) else EXIT_FAILED  # a verdict's 1 means "wrong"
     try:
         return args.run(args)
     except (UsageError, ExpressionError) as error:
@@ -168,13 +171,13 @@ def _run(args: argparse.Namespace, name: str) -> int:
         return EXIT_USAGE
     except OSError as error:
         say(f"{name}: error: {os_message(error)}")
-        return EXIT_FAILED
+        return failed
     except MemoryError:
         say(f"{name}: error: not enough memory")
-        return EXIT_FAILED
+        return failed
     except (ValueError, ArithmeticError, RuntimeError) as error:
         say(f"{name}: error: {error}")
-        return EXIT_FAILED
+        return failed
 
 
 def _exit_code(code: object, name: str) -> int:

@@ -109,7 +109,7 @@ def add_practice_commands(commands: Any) -> None:
         p.add_argument(*flags, **options)
     p.add_argument("--precision", type=whole_number(1, MAX_PRECISION), default=6,
                    help=f"significant digits shown, 1 to {MAX_PRECISION} (default 6)")
-    p.set_defaults(run=_check)
+    p.set_defaults(run=_check, verdict=True)
 
     p = commands.add_parser("quiz", help="a page that quizzes you on a formula's backward pass", epilog=EPILOG,
                             description="Write a self-contained HTML page: for each step of the backward pass, type "
@@ -168,7 +168,7 @@ def parse_grads(items: list[str], variables: Mapping[str, Value]) -> dict[str, f
 
 
 def _check(args: argparse.Namespace) -> int:
-    """Exit 0 or 1 is the verdict; whatever keeps a verdict from being made or told is exit 2 (a UsageError)."""
+    """Exit 0 or 1 is the verdict; whatever keeps a verdict from being made or told is exit 2 (``verdict``)."""
     try:
         root, leaves = formula(args)
         grads = parse_grads(args.grad, leaves)
@@ -178,10 +178,7 @@ def _check(args: argparse.Namespace) -> int:
     except (ValueError, ArithmeticError) as error:  # the engine's message names the op, its operands and why
         raise UsageError(f"nothing checked: at these values the formula or its gradient cannot be computed: "
                          f"{error}") from None
-    try:
-        write_output(result.to_text(precision=args.precision) + "\n", None)
-    except OSError as error:  # the verdict could not be told: not exit 1, which says an answer is wrong
-        raise UsageError(str(error)) from None
+    write_output(result.to_text(precision=args.precision) + "\n", None)
     if result.ok:
         return EXIT_OK
     wrong = [c.name for c in result.wrong]
