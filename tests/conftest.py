@@ -76,3 +76,20 @@ def window(driver, width: int, height: int = 720, mobile: bool = False) -> Itera
         yield driver
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def notebook_page(path: Any, cell: str) -> Any:
+    """Write ``cell`` (a result's ``_repr_html_``, an iframe) into a bare page at ``path``, as Jupyter shows it."""
+    path.write_text(f"<!DOCTYPE html><html><head><link rel='icon' href='data:,'></head><body>{cell}</body></html>",
+                    encoding="utf-8")
+    return path
+
+
+@contextmanager
+def inside_frame(driver) -> Iterator[Any]:
+    """The driver inside the page's first iframe for the block, back on the page after."""
+    driver.switch_to.frame(driver.find_element("tag name", "iframe"))
+    try:
+        yield driver
+    finally:
+        driver.switch_to.default_content()

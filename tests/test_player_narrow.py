@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from nn.player import inline_player, write_player
-from tests.conftest import console_errors, window
+from tests.conftest import console_errors, inside_frame, notebook_page, window
 from tests.test_player_page import epoch, moons_history, press, wait_for
 
 # every control of the page, and what it is
@@ -41,8 +41,7 @@ SIDEWAYS = "const e = document.documentElement; return [e.scrollWidth, e.clientW
 def page(tmp_path_factory):
     history = moons_history()
     folder = tmp_path_factory.mktemp("narrow")
-    (folder / "notebook.html").write_text("<!DOCTYPE html><html><head><link rel='icon' href='data:,'></head><body>"
-                                          + inline_player(history) + "</body></html>", encoding="utf-8")
+    notebook_page(folder / "notebook.html", inline_player(history))
     return write_player(history, folder / "train.html")
 
 
@@ -174,14 +173,11 @@ def test_in_a_narrow_notebook_the_player_fits_its_frame(browser, page):
     """Jupyter shows the player in an iframe as wide as the output: the page inside reflows to the frame."""
     with window(browser, 390, 844):
         browser.get((page.parent / "notebook.html").as_uri())
-        browser.switch_to.frame(browser.find_element("tag name", "iframe"))
-        try:
+        with inside_frame(browser):
             wait_for(lambda: js(browser, "return document.body.dataset.epoch") is not None)
             scroll, client = js(browser, SIDEWAYS)
             assert scroll <= client < 390
             browser.find_element("id", "last").click()
             assert epoch(browser) == 24
-        finally:
-            browser.switch_to.default_content()
         assert js(browser, SIDEWAYS)[0] <= 390
     assert console_errors(browser) == []

@@ -8,7 +8,7 @@ import math
 import re
 
 import pytest
-from conftest import console_errors
+from conftest import console_errors, inside_frame, notebook_page
 
 from autograd_lite import Blank, Question, Quiz, Value, explain, quiz
 from autograd_lite.cli import main
@@ -107,6 +107,13 @@ def open_page(browser, path, q):
     path.write_text(q.to_html(), encoding="utf-8")
     browser.get(path.as_uri())
     return browser.find_elements(By.CSS_SELECTOR, ".blank")
+
+
+def answer_first_box(browser, answer):
+    """Type ``answer`` into the page's first box and press Enter; the box's state after."""
+    blank = browser.find_element(By.CSS_SELECTOR, ".blank")
+    blank.find_element(By.TAG_NAME, "input").send_keys(answer + Keys.ENTER)
+    return state(blank)
 
 
 def state(blank):
@@ -223,14 +230,7 @@ def test_the_quiz_runs_inside_a_notebook_iframe(browser, tmp_path):
     cell = q._repr_html_()
     assert cell.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in cell
     assert html.unescape(re.search(r'srcdoc="([^"]*)"', cell)[1]) == q.to_html()
-    path = tmp_path / "notebook.html"
-    path.write_text(f"<!DOCTYPE html><html><head><link rel='icon' href='data:,'></head><body>{cell}</body></html>")
-    browser.get(path.as_uri())
-    browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
-    try:
-        blank = browser.find_element(By.CSS_SELECTOR, ".blank")
-        blank.find_element(By.TAG_NAME, "input").send_keys("-0.5" + Keys.ENTER)
-        assert state(blank) == "right"
-    finally:
-        browser.switch_to.default_content()
+    browser.get(notebook_page(tmp_path / "notebook.html", cell).as_uri())
+    with inside_frame(browser):
+        assert answer_first_box(browser, "-0.5") == "right"
     assert console_errors(browser) == []

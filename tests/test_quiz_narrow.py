@@ -4,8 +4,8 @@ sideways, and typing, Enter, Shift+Enter, Ctrl+Enter and the buttons still work;
 from __future__ import annotations
 
 import pytest
-from conftest import console_errors, window
-from test_quiz import open_page, state
+from conftest import console_errors, inside_frame, notebook_page, window
+from test_quiz import answer_first_box, open_page, state
 
 from autograd_lite import Blank, Question, Quiz, quiz
 
@@ -131,18 +131,10 @@ def test_at_1280_the_layout_is_the_wide_one(browser, tmp_path):
 
 def test_in_a_narrow_notebook_the_quiz_fits_its_frame(browser, tmp_path):
     q = quiz("x*y", {"x": 3.0, "y": -0.5})
-    path = tmp_path / "notebook.html"
-    path.write_text(f"<!DOCTYPE html><html><head><link rel='icon' href='data:,'></head><body>{q._repr_html_()}"
-                    "</body></html>", encoding="utf-8")
     with window(browser, 390, 844):
-        browser.get(path.as_uri())
-        browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
-        try:
+        browser.get(notebook_page(tmp_path / "notebook.html", q._repr_html_()).as_uri())
+        with inside_frame(browser):
             scroll, client = browser.execute_script(SIDEWAYS)
             assert scroll <= client < 390
-            blank = browser.find_element(By.CSS_SELECTOR, ".blank")
-            blank.find_element(By.TAG_NAME, "input").send_keys("-0.5" + Keys.ENTER)
-            assert state(blank) == "right"
-        finally:
-            browser.switch_to.default_content()
+            assert answer_first_box(browser, "-0.5") == "right"
     assert console_errors(browser) == []
